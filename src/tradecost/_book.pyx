@@ -245,7 +245,7 @@ cdef bytes number_text(object value):
         raise TypeError(f"expected a number or a decimal string, got {value!r}")
     if isinstance(value, float):
         # repr is the shortest text that round-trips: 95000.1 -> "95000.1", not 95000.100000001.
-        return repr(value).encode("ascii")
+        return float.__repr__(value).encode("ascii")
     if isinstance(value, int):
         return str(value).encode("ascii")
     if isinstance(value, Decimal):
@@ -957,6 +957,9 @@ cdef class OrderBook:
         reserve_side(&self._bids, 512)
         reserve_side(&self._asks, 512)
 
+    def __init__(self, tick_size, *, inst_id=""):
+        pass  # everything happens in __cinit__; this gives the class its public signature
+
     def __dealloc__(self):
         free(self._bids.levels)
         free(self._asks.levels)
@@ -1092,6 +1095,9 @@ cdef class OrderBook:
                 reserve_raw(side, side.n + 1)
             level = &side.levels[side.n]
             try:
+                # Explicit length check: with boundscheck off, row[1] on a short list is unchecked.
+                if len(row) < 2:
+                    raise IndexError
                 price = row[0]
                 size = row[1]
             except (TypeError, IndexError, KeyError):
