@@ -16,6 +16,15 @@ from tradecost.errors import (
     OffGridPriceError,
     TradecostError,
 )
+from tradecost.fees import FeeSchedule
+from tradecost.impact import (
+    AlmgrenChriss,
+    CostComponents,
+    Frontier,
+    ImmediateImpact,
+    Schedule,
+    SquareRootImpact,
+)
 
 __version__ = "0.1.0"
 
@@ -29,4 +38,13 @@ __all__ = [
     "OffGridPriceError",
     "TradecostError",
     "__version__",
+]
+__all__ += [
+    "AlmgrenChriss",
+    "CostComponents",
+    "FeeSchedule",
+    "Frontier",
+    "ImmediateImpact",
+    "Schedule",
+    "SquareRootImpact",
 ]
