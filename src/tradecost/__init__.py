@@ -13,8 +13,11 @@ from tradecost.errors import (
     InvalidSizeError,
     InvalidTickSizeError,
     MalformedMessageError,
+    ModelDomainError,
     OffGridPriceError,
     TradecostError,
+    UnknownFeeScheduleError,
+    UnverifiedFeeTableWarning,
 )
 from tradecost.fees import FeeSchedule
 from tradecost.impact import (
@@ -45,6 +48,9 @@ __all__ += [
     "FeeSchedule",
     "Frontier",
     "ImmediateImpact",
+    "ModelDomainError",
     "Schedule",
     "SquareRootImpact",
+    "UnknownFeeScheduleError",
+    "UnverifiedFeeTableWarning",
 ]

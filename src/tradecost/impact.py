@@ -53,6 +53,9 @@ TIME_UNITS: Mapping[str, float] = {"day": 1.0, "hour": 24.0, "minute": 1440.0, "
 _LN2 = math.log(2.0)
 # Below this κT the optimal trajectory equals TWAP to double precision ((κT)² < 1e-18).
 _TWAP_KAPPA_T = 1e-9
+# Above this κτ, x_1/X < e^-700 underflows: the optimum is minimum variance to double precision.
+# Clamping κτ there keeps λ = 1e300 (κτ = inf) out of inf − inf.
+_MAX_KAPPA_TAU = 700.0
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -580,8 +583,8 @@ class AlmgrenChriss:
                 a = _kappa_tau_scalar(z) if lam >= 0.0 else -_k_tau_scalar(z)
             return self._from_trades(size, length, count, lam, a / tau, np.array([size]))
         if lam >= 0.0:
-            a = _kappa_tau_scalar(z)
-            kappa = a / tau
+            kappa = _kappa_tau_scalar(z) / tau
+            a = min(kappa * tau, _MAX_KAPPA_TAU)
             b = count * a
             if a == 0.0 or b < _TWAP_KAPPA_T:
                 return self._from_trades(
@@ -724,7 +727,7 @@ class AlmgrenChriss:
             a = np.where(oscillatory, _k_tau(np.minimum(z, 0.0)), _kappa_tau(np.maximum(z, 0.0)))
         eta_tilde = self.eta_tilde(tau)
         # With one slice the trajectory is forced; the TWAP branch (κτ = 0) evaluates it exactly.
-        moments_a = np.zeros_like(a) if count == 1 else a
+        moments_a = np.zeros_like(a) if count == 1 else np.minimum(a, _MAX_KAPPA_TAU)
         eta_part, variance = _optimal_moments(
             size, count, tau, eta_tilde, self.sigma, moments_a, oscillatory
         )
