@@ -474,9 +474,7 @@ def test_single_slice_and_zero_quantity():
     assert tuple(one.holdings) == (X, 0.0)
     assert one.variance == 0.0
     assert one.expected_cost == pytest.approx(PAPER.epsilon * X + PAPER.eta * X**2 / T)
-    assert PAPER.frontier(X, T, 1, [1e-6, -10.0]).expected_cost == pytest.approx(
-        one.expected_cost
-    )
+    assert PAPER.frontier(X, T, 1, [1e-6, -10.0]).expected_cost == pytest.approx(one.expected_cost)
     zero = PAPER.schedule(0.0, T, N)
     assert zero.expected_cost == 0.0
     assert zero.variance == 0.0
@@ -517,7 +515,7 @@ def test_monte_carlo_of_price_dynamics():
     assert shortfall.var() == pytest.approx(s.variance, rel=4.0 * math.sqrt(2.0 / paths))
 
 
-# --- bad input --------------------------------------------------------------------------------------
+# --- bad input ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
