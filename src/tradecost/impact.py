@@ -27,7 +27,7 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -233,8 +233,7 @@ def _optimal_moments(
 # --- result types ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CostComponents:
+class CostComponents(NamedTuple):
     """Expected cost split as in eq. (4) with linear impact (eqs. 6–7), in price × units ($).
 
     ``permanent`` = γ Σ x_k n_k (= ½γX² − ½γΣn_k²), ``spread`` = ε Σ|n_k| (half-spread and fees as
@@ -350,8 +349,7 @@ class Frontier:
         return self.expected_cost + z * np.sqrt(self.variance)
 
 
-@dataclass(frozen=True, slots=True)
-class ImmediateImpact:
+class ImmediateImpact(NamedTuple):
     """Permanent impact of one immediate order, for the cost estimator's ``market_impact``.
 
     ``price_move`` is the expected permanent move of the price against the order (price units per
@@ -575,7 +573,7 @@ class AlmgrenChriss:
         """
         size, length, count, tau = self._check(quantity, horizon, steps)
         lam = self.risk_aversion
-        z = float(self._z(lam, tau))
+        z = lam * self.sigma * self.sigma * tau * tau / (2.0 * self.eta_tilde(tau))
         j = np.arange(1, count + 1, dtype=np.float64)
         if count == 1:
             # One slice: the trajectory is forced (x_0 = X, x_1 = 0) whatever λ.
@@ -638,7 +636,8 @@ class AlmgrenChriss:
         variance = self._variance(holdings, tau)
         holdings.setflags(write=False)
         trades.setflags(write=False)
-        times = np.linspace(0.0, length, count + 1)
+        times = np.arange(count + 1, dtype=np.float64) * tau  # t_k = kτ
+        times[-1] = length
         times.setflags(write=False)
         return Schedule(
             quantity=size,
