@@ -40,6 +40,8 @@ from tradecost._book import (  # noqa: E402
     walk_book,
     walk_book_curve,
 )
+from tradecost.estimator import CostCurve, CostEstimate, CostEstimator  # noqa: E402
+from tradecost.latency import LatencyHistogram  # noqa: E402
 from tradecost.side import Side  # noqa: E402
 
 __version__ = "0.1.0"
@@ -65,9 +67,13 @@ __all__ = [
 __all__ += [
     "AlmgrenChriss",
     "CostComponents",
+    "CostCurve",
+    "CostEstimate",
+    "CostEstimator",
     "FeeSchedule",
     "Frontier",
     "ImmediateImpact",
+    "LatencyHistogram",
     "ModelDomainError",
     "Schedule",
     "SquareRootImpact",

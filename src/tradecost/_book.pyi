@@ -6,14 +6,12 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import disjoint_base
 
-from tradecost.side import Side
-
 SOURCE_HASH: str
 
 _Number = str | bytes | int | float | Decimal | SupportsFloat
 _Rows = Iterable[Sequence[Any]] | npt.NDArray[np.float64] | None
 _BookSide = Literal["bid", "ask", "bids", "asks"]
-_OrderSide = Literal["buy", "sell"] | Side
+_OrderSide = str  # "buy" | "sell" or a Side; checked at run time
 
 @disjoint_base
 class BookMessage:
