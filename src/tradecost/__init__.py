@@ -6,6 +6,7 @@ slippage, fees, market impact, net cost, maker/taker proportion, and the time it
 
 from __future__ import annotations
 
+from tradecost._core import load_book as _load_book
 from tradecost.errors import (
     ChecksumMismatchError,
     CompiledCoreError,
@@ -20,15 +21,30 @@ from tradecost.errors import (
     SubscriptionError,
     TradecostError,
 )
-from tradecost.feeds.okx import Instrument, OKXFeed
+
+_load_book()  # a clear CompiledCoreError, not a bare ImportError, when the core is not built
+
+from tradecost._book import (  # noqa: E402
+    BookMessage,
+    Fill,
+    FillCurve,
+    OrderBook,
+    walk_book,
+    walk_book_curve,
+)
+from tradecost.feeds.okx import Instrument, OKXFeed  # noqa: E402
+from tradecost.side import Side  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BookMessage",
     "ChecksumMismatchError",
     "CompiledCoreError",
     "EmptyBookError",
     "FeedError",
+    "Fill",
+    "FillCurve",
     "Instrument",
     "InvalidInputError",
     "InvalidSizeError",
@@ -36,8 +52,12 @@ __all__ = [
     "MalformedMessageError",
     "OKXFeed",
     "OffGridPriceError",
+    "OrderBook",
     "SequenceGapError",
+    "Side",
     "SubscriptionError",
     "TradecostError",
     "__version__",
+    "walk_book",
+    "walk_book_curve",
 ]
