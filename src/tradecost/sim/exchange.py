@@ -200,6 +200,7 @@ class SimulatedExchange:
         inst_ids: Iterable[str] = (),
         credentials: Mapping[str, tuple[str, str]] | None = None,
         restamp: bool = True,
+        record_history: bool = False,
         seed: int = 0,
     ) -> None:
         if checksum not in ("crc32", "zero"):
@@ -233,6 +234,8 @@ class SimulatedExchange:
         if source_instrument is not None and hasattr(source_instrument, "inst_id"):
             self.known_inst_ids.add(str(source_instrument.inst_id))
         self.injected: Counter[str] = Counter()
+        #: ``{(inst_id, seqId): CRC32 of the true book at that seqId}`` when ``record_history``
+        self.history: dict[tuple[str, int], int] | None = {} if record_history else None
         self.frames_published = 0
         self.frames_sent = 0
         self._rng = random.Random(seed)
@@ -461,6 +464,8 @@ class SimulatedExchange:
         else:
             market.seq_id += 1
         market.started = True
+        if self.history is not None:
+            self.history[(inst_id, market.seq_id)] = market.book.checksum()
         await self._broadcast(market, bids, asks, before)
 
     async def _broadcast(

@@ -38,6 +38,7 @@ from tradecost.feeds.okx.instruments import (
     parse_instruments,
 )
 from tradecost.feeds.okx.protocol import (
+    LOGIN_CHANNELS,
     BookEvent,
     Event,
     FeedStats,
@@ -160,6 +161,11 @@ class OKXFeed:
         keys = (api_key, secret_key, passphrase)
         if any(k is not None for k in keys) and not all(k is not None for k in keys):
             raise InvalidInputError("login needs all of api_key, secret_key and passphrase")
+        if channel in LOGIN_CHANNELS and api_key is None and not relay:
+            raise InvalidInputError(
+                f"OKX channel {channel!r} needs a login: pass api_key, secret_key and passphrase "
+                "of an account at fee tier VIP4 or above (OKX error 64003 otherwise)"
+            )
         self.channel = channel
         self.url = url or OKX_PUBLIC_URL
         self.rest_url = rest_url or _rest_base(self.url)

@@ -109,6 +109,7 @@ class FeedStats:
     resyncs: int = 0  #: times a book was rebuilt (gap, checksum, bad frame, stale, error)
     reconnects: int = 0  #: new connections after the first
     bad_frames: int = 0  #: frames that could not be decoded or applied
+    ignored: int = 0  #: valid pushes for channels or instruments not subscribed here
     conflated: int = 0  #: events replaced by a newer one before the consumer took them
     withheld: int = 0  #: queued events not delivered because their book went out of sync
     unsynced_dropped: int = 0  #: book pushes ignored while their book was not in sync
@@ -236,11 +237,6 @@ class OKXProtocol:
             )
         if bootstrap not in ("ws", "rest", "auto"):
             raise InvalidInputError(f"bootstrap must be 'ws', 'rest' or 'auto', not {bootstrap!r}")
-        if channel in LOGIN_CHANNELS and credentials is None and not relay:
-            raise InvalidInputError(
-                f"OKX channel {channel!r} needs a login: pass credentials=(api_key, secret_key, "
-                "passphrase) of an account at fee tier VIP4 or above"
-            )
         self.channel = channel
         self.trades = trades
         self.credentials = credentials
@@ -373,7 +369,7 @@ class OKXProtocol:
         if kind == "book":
             stream = self.streams.get(msg.inst_id)
             if stream is None or msg.channel != stream.channel:
-                stats.bad_frames += 1
+                stats.ignored += 1
                 return []
             stats.book_messages += 1
             stream.last_rx_ns = local_ts
@@ -381,9 +377,9 @@ class OKXProtocol:
         if kind == "event":
             self._on_event(frame, local_ts)
             return []
-        if msg.channel == "trades":
+        if msg.channel == "trades" and self.trades:
             return self._on_trades(frame, local_ts)
-        stats.bad_frames += 1
+        stats.ignored += 1
         return []
 
     def receive_rest_snapshot(self, inst_id: str, body: str | bytes, local_ts: int) -> list[Event]:
