@@ -15,7 +15,7 @@ from tradecost.errors import TradecostError
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL
 from tradecost.feeds.okx.instruments import Instrument, bundled_instruments
 from tradecost.feeds.okx.protocol import BOOK_CHANNELS, BookEvent, OKXProtocol, TradeEvent
-from tradecost.record import read_recording, record, timed_frames
+from tradecost.record import record, timed_frames
 
 
 def _add_record(subparsers: Any) -> None:
@@ -82,7 +82,9 @@ def _add_replay(subparsers: Any) -> None:
     parser.set_defaults(handler=cmd_replay)
 
 
-def _instruments_for(frames: Sequence[tuple[int, str | bytes]]) -> tuple[str, dict[str, Instrument]]:
+def _instruments_for(
+    frames: Sequence[tuple[int, str | bytes]],
+) -> tuple[str, dict[str, Instrument]]:
     """The book channel and instruments a recording needs (bundled specs, else the tick size
     implied by the most decimals seen in its prices)."""
     known = bundled_instruments()
@@ -140,15 +142,20 @@ def cmd_replay(args: argparse.Namespace) -> int:
                     f"ask {book.best_ask} levels {book.n_bids}/{book.n_asks}"
                 )
             elif isinstance(event, TradeEvent):
-                print(f"{event.local_ts} {event.inst_id} trade {event.side} {event.size}@{event.price}")
+                trade = f"{event.side} {event.size}@{event.price}"
+                print(f"{event.local_ts} {event.inst_id} trade {trade}")
     elapsed = time.perf_counter() - started
-    summary = {"frames": len(frames), "seconds": round(elapsed, 6), "stats": protocol.stats.as_dict()}
+    summary = {
+        "frames": len(frames),
+        "seconds": round(elapsed, 6),
+        "stats": protocol.stats.as_dict(),
+    }
     print(json.dumps(summary))
     return 0
 
 
 async def _serve(frames: Sequence[tuple[int, str | bytes]], args: argparse.Namespace) -> int:
-    from tradecost.sim.exchange import SimulatedExchange  # noqa: PLC0415 - server only when asked
+    from tradecost.sim.exchange import SimulatedExchange
 
     async with SimulatedExchange(
         frames, port=args.port, speed=args.speed, checksum=args.checksum, restamp=False

@@ -30,7 +30,8 @@ class RecordingWriter:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._file: IO[str] = gzip.open(self.path, "wt", encoding="utf-8", compresslevel=6)
+        # closed by close() / __exit__: the writer is itself the context manager
+        self._file: IO[str] = gzip.open(self.path, "wt", encoding="utf-8", compresslevel=6)  # noqa: SIM115
         self.frames = 0
 
     def write(self, local_ts_ns: int, frame: str | bytes) -> None:
@@ -130,9 +131,11 @@ async def record(
             url, open_timeout=open_timeout, ping_interval=None, max_size=2**24, compression=None
         ) as ws:
             for number, (channel, inst_id) in enumerate(subscriptions, 1):
-                request = {"id": str(number), "op": "subscribe", "args": [
-                    {"channel": channel, "instId": inst_id}
-                ]}
+                request = {
+                    "id": str(number),
+                    "op": "subscribe",
+                    "args": [{"channel": channel, "instId": inst_id}],
+                }
                 await ws.send(json.dumps(request, separators=(",", ":")))
             while max_frames is None or writer.frames < max_frames:
                 timeout = ping_interval

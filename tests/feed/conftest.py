@@ -42,7 +42,9 @@ def run(coro: Awaitable[Any], timeout: float = 20.0) -> Any:
     return asyncio.run(limited())
 
 
-def fast_feed(exchange: SimulatedExchange, inst_ids: list[str] | str = "BTC-USDT", **kw: Any) -> OKXFeed:
+def fast_feed(
+    exchange: SimulatedExchange, inst_ids: list[str] | str = "BTC-USDT", **kw: Any
+) -> OKXFeed:
     """An OKXFeed with millisecond timers pointed at ``exchange``."""
     options: dict[str, Any] = {
         "url": exchange.url,
@@ -56,9 +58,9 @@ def fast_feed(exchange: SimulatedExchange, inst_ids: list[str] | str = "BTC-USDT
     return OKXFeed(inst_ids, **options)
 
 
-def book_arrays(levels: tuple[list[tuple[float, float]], list[tuple[float, float]]]) -> tuple[
-    np.ndarray, np.ndarray
-]:
+def book_arrays(
+    levels: tuple[list[tuple[float, float]], list[tuple[float, float]]],
+) -> tuple[np.ndarray, np.ndarray]:
     bids, asks = levels
     return np.array(bids, dtype=float).reshape(-1, 2), np.array(asks, dtype=float).reshape(-1, 2)
 

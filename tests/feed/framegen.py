@@ -81,3 +81,30 @@ def book_frames(
             [_row(p, s, tick, lot) for p, s in sorted(bid_changes.items(), reverse=True)],
             [_row(p, s, tick, lot) for p, s in sorted(ask_changes.items())],
         )
+
+
+def sequenced_frames(frames: Iterator[str] | list[str], *, first_seq: int = 1_000) -> list[str]:
+    """Stamp ``prevSeqId``/``seqId`` (snapshot ``-1``) and the real CRC32 checksum into frames.
+
+    What an OKX ``books`` subscriber receives for the stream ``frames`` describes, computed with
+    the exchange's own level book (:class:`tradecost.sim.levels.LevelBook`).
+    """
+    from tradecost.sim.levels import LevelBook  # noqa: PLC0415
+
+    book = LevelBook()
+    out: list[str] = []
+    seq = first_seq
+    for frame in frames:
+        push = json.loads(frame)
+        data = push["data"][0]
+        if push["action"] == "snapshot":
+            book.replace(data["bids"], data["asks"])
+            data["prevSeqId"] = -1
+        else:
+            book.apply(data["bids"], data["asks"])
+            data["prevSeqId"] = seq
+            seq += 1
+        data["seqId"] = seq
+        data["checksum"] = book.checksum()
+        out.append(json.dumps(push, separators=(",", ":")))
+    return out

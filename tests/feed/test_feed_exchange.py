@@ -95,8 +95,17 @@ def test_no_initial_snapshot_bootstraps_from_rest() -> None:
 
 def test_rest_endpoints_books_and_instruments() -> None:
     swap = Instrument.from_okx(
-        {"instId": "BTC-USDT-SWAP", "instType": "SWAP", "tickSz": "0.1", "lotSz": "0.01",
-         "minSz": "0.01", "ctVal": "0.01", "ctMult": "1", "ctValCcy": "BTC", "ctType": "linear"}
+        {
+            "instId": "BTC-USDT-SWAP",
+            "instType": "SWAP",
+            "tickSz": "0.1",
+            "lotSz": "0.01",
+            "minSz": "0.01",
+            "ctVal": "0.01",
+            "ctMult": "1",
+            "ctValCcy": "BTC",
+            "ctType": "linear",
+        }
     )
 
     async def body() -> None:
@@ -107,7 +116,8 @@ def test_rest_endpoints_books_and_instruments() -> None:
             url = f"{exchange.rest_url}/api/v5/market/books?instId=BTC-USDT-SWAP&sz=5"
             reply = json.loads(await asyncio.to_thread(lambda: urllib.request.urlopen(url).read()))
             data = reply["data"][0]
-            assert reply["code"] == "0" and data["seqId"] == exchange.seq_id("BTC-USDT-SWAP")
+            assert reply["code"] == "0"
+            assert data["seqId"] == exchange.seq_id("BTC-USDT-SWAP")
             assert data["bids"] == exchange.true_book("BTC-USDT-SWAP").bids(5)
             url = f"{exchange.rest_url}/api/v5/public/instruments?instType=SWAP"
             reply = json.loads(await asyncio.to_thread(lambda: urllib.request.urlopen(url).read()))
@@ -152,10 +162,16 @@ def test_tbt_channels_need_login_and_work_with_it() -> None:
                 exchange.resume()
                 await caught_up_window(books50, exchange)
                 assert_same_book(books50.books[BTC], exchange.true_book(BTC), 50)
-                assert l2_tbt.protocol is not None and l2_tbt.protocol.logged_in
-                assert books50.stats.gaps == 0 and books50.stats.resyncs == 0
+                assert l2_tbt.protocol is not None
+                assert l2_tbt.protocol.logged_in
+                assert books50.stats.gaps == 0
+                assert books50.stats.resyncs == 0
             wrong = fast_feed(
-                exchange, BTC, channel="books-l2-tbt", api_key="key-1", secret_key="x",
+                exchange,
+                BTC,
+                channel="books-l2-tbt",
+                api_key="key-1",
+                secret_key="x",
                 passphrase="phrase",
             )
             async with wrong:
@@ -178,12 +194,25 @@ async def caught_up_window(feed: OKXFeed, exchange: SimulatedExchange) -> None:
 def test_login_is_refused_for_tbt_without_it_on_the_wire() -> None:
     async def body() -> None:
         async with SimulatedExchange(inst_ids=[BTC]) as exchange, connect(exchange.url) as ws:
-            await ws.send(json.dumps({"op": "subscribe", "args": [
-                {"channel": "books-l2-tbt", "instId": BTC}]}))
+            await ws.send(
+                json.dumps(
+                    {"op": "subscribe", "args": [{"channel": "books-l2-tbt", "instId": BTC}]}
+                )
+            )
             reply = json.loads(await ws.recv())
-            assert reply["event"] == "error" and reply["code"] == "60011"
-            await ws.send(json.dumps({"op": "subscribe", "args": [
-                {"channel": "books", "instId": BTC}, {"channel": "books-l2-tbt", "instId": BTC}]}))
+            assert reply["event"] == "error"
+            assert reply["code"] == "60011"
+            await ws.send(
+                json.dumps(
+                    {
+                        "op": "subscribe",
+                        "args": [
+                            {"channel": "books", "instId": BTC},
+                            {"channel": "books-l2-tbt", "instId": BTC},
+                        ],
+                    }
+                )
+            )
             assert json.loads(await ws.recv())["event"] == "subscribe"
             assert json.loads(await ws.recv())["code"] == "60011"
 
@@ -192,13 +221,14 @@ def test_login_is_refused_for_tbt_without_it_on_the_wire() -> None:
 
 def test_text_ping_pong_and_idle_close_4004() -> None:
     async def body() -> None:
-        async with SimulatedExchange(inst_ids=[BTC], idle_timeout=0.3) as exchange:
+        async with SimulatedExchange(inst_ids=[BTC], idle_timeout=0.3) as exchange:  # noqa: SIM117
             async with connect(exchange.url) as ws:
                 await ws.send("ping")
                 assert await ws.recv() == "pong"
                 with pytest.raises(ConnectionClosed) as info:
                     await ws.recv()
-                assert info.value.rcvd is not None and info.value.rcvd.code == 4004
+                assert info.value.rcvd is not None
+                assert info.value.rcvd.code == 4004
 
     run(body())
 
@@ -206,7 +236,7 @@ def test_text_ping_pong_and_idle_close_4004() -> None:
 def test_heartbeats_keep_a_quiet_book_alive() -> None:
     async def body() -> None:
         frames = list(book_frames(BTC, n=20, seed=1))
-        async with SimulatedExchange(frames, heartbeat_interval=0.05) as exchange:
+        async with SimulatedExchange(frames, heartbeat_interval=0.05) as exchange:  # noqa: SIM117
             async with fast_feed(exchange, stale_after=0.5) as feed:
                 await caught_up(feed, exchange, [BTC])
                 await wait_until(lambda: feed.stats.heartbeats >= 5)
@@ -219,12 +249,13 @@ def test_heartbeats_keep_a_quiet_book_alive() -> None:
 def test_silent_book_is_detected_stale_and_rebuilt() -> None:
     async def body() -> None:
         frames = list(book_frames(BTC, n=20, seed=1))
-        async with SimulatedExchange(frames, heartbeat_interval=60) as exchange:
+        async with SimulatedExchange(frames, heartbeat_interval=60) as exchange:  # noqa: SIM117
             async with fast_feed(exchange, stale_after=0.15, ping_interval=5) as feed:
                 await caught_up(feed, exchange, [BTC])
                 await wait_until(lambda: feed.stats.stale_books >= 1)
                 await wait_until(lambda: feed.synced(BTC))
-                assert feed.stats.resyncs >= 1 and feed.stats.gaps == 0
+                assert feed.stats.resyncs >= 1
+                assert feed.stats.gaps == 0
 
     run(body())
 
@@ -257,7 +288,7 @@ def test_slow_consumer_gets_the_newest_book_and_reader_never_waits() -> None:
 
 
 def test_backoff_is_capped_jittered_and_resets() -> None:
-    import random  # noqa: PLC0415
+    import random
 
     backoff = Backoff(initial=0.1, maximum=1.0, factor=2.0, jitter=0.5, rng=random.Random(1))
     delays = [backoff.next_delay() for _ in range(8)]
@@ -335,7 +366,8 @@ def test_record_then_replay_cli(tmp_path: Path, capsys: pytest.CaptureFixture[st
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["frames"] == 300
     assert summary["stats"]["book_updates"] == 299
-    assert summary["stats"]["gaps"] == 0 and summary["stats"]["bad_frames"] == 0
+    assert summary["stats"]["gaps"] == 0
+    assert summary["stats"]["bad_frames"] == 0
 
 
 def test_exchange_replays_a_recorded_capture(captures: Path) -> None:

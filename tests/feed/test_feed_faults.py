@@ -62,9 +62,11 @@ async def scenario(fault: str, checksum: str = "crc32") -> tuple[OKXFeed, Simula
                 exchange.inject(fault, **kwargs)
             await exchange.wait_source_done()
             await wait_until(
-                lambda: feed.synced(BTC)
-                and feed.protocol is not None
-                and feed.protocol.last_seq_id(BTC) == exchange.seq_id(BTC),
+                lambda: (
+                    feed.synced(BTC)
+                    and feed.protocol is not None
+                    and feed.protocol.last_seq_id(BTC) == exchange.seq_id(BTC)
+                ),
                 timeout=10,
             )
             await asyncio.sleep(0.05)
@@ -89,7 +91,8 @@ def test_feed_recovers_from_fault_and_counts_it(fault: str) -> None:
 
 def test_corrupt_checksum_caught_when_exchange_sends_zero() -> None:
     feed, _ = run(scenario("corrupt_checksum", checksum="zero"))
-    assert feed.stats.checksum_errors == 1 and feed.stats.resyncs == 1
+    assert feed.stats.checksum_errors == 1
+    assert feed.stats.resyncs == 1
 
 
 def test_faults_sprinkled_together() -> None:
@@ -109,9 +112,11 @@ def test_faults_sprinkled_together() -> None:
                     exchange.inject(kind)
                 await exchange.wait_source_done()
                 await wait_until(
-                    lambda: feed.synced(BTC)
-                    and feed.protocol is not None
-                    and feed.protocol.last_seq_id(BTC) == exchange.seq_id(BTC),
+                    lambda: (
+                        feed.synced(BTC)
+                        and feed.protocol is not None
+                        and feed.protocol.last_seq_id(BTC) == exchange.seq_id(BTC)
+                    ),
                     timeout=10,
                 )
                 consumer.cancel()

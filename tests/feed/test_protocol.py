@@ -107,9 +107,12 @@ def test_gap_marks_stale_resubscribes_and_ignores_frames_until_the_new_snapshot(
     protocol = live_protocol()
     protocol.data_to_send()
     assert protocol.receive(push("update", 11, 12, [lvl("8476.9", "1")]), 3) == []
-    assert protocol.stats.gaps == 1 and protocol.stats.resyncs == 1
+    assert protocol.stats.gaps == 1
+    assert protocol.stats.resyncs == 1
     assert protocol.state(BTC) is BookState.RESYNCING
-    ops = [(json.loads(f)["op"], json.loads(f)["args"][0]["channel"]) for f in protocol.data_to_send()]
+    ops = [
+        (json.loads(f)["op"], json.loads(f)["args"][0]["channel"]) for f in protocol.data_to_send()
+    ]
     assert ops == [("unsubscribe", "books"), ("subscribe", "books")]
     # in-flight updates of the old subscription never touch the book
     assert protocol.receive(push("update", 12, 13, [lvl("1.0", "1")]), 4) == []
@@ -118,8 +121,10 @@ def test_gap_marks_stale_resubscribes_and_ignores_frames_until_the_new_snapshot(
     protocol.receive(ack(), 5)
     assert protocol.state(BTC) is BookState.AWAITING_SNAPSHOT
     events = protocol.receive(push("snapshot", -1, 20, SNAP_BIDS, SNAP_ASKS), 6)
-    assert len(events) == 1 and events[0].action == "snapshot"
-    assert protocol.is_synced(BTC) and protocol.last_seq_id(BTC) == 20
+    assert len(events) == 1
+    assert events[0].action == "snapshot"
+    assert protocol.is_synced(BTC)
+    assert protocol.last_seq_id(BTC) == 20
 
 
 def test_duplicate_update_is_dropped_not_a_gap() -> None:
@@ -127,7 +132,8 @@ def test_duplicate_update_is_dropped_not_a_gap() -> None:
     update = push("update", 10, 11, [lvl("8476.9", "5")])
     assert len(protocol.receive(update, 3)) == 1
     assert protocol.receive(update, 4) == []
-    assert protocol.stats.duplicates == 1 and protocol.stats.gaps == 0
+    assert protocol.stats.duplicates == 1
+    assert protocol.stats.gaps == 0
     assert protocol.is_synced(BTC)
 
 
@@ -142,7 +148,8 @@ def test_checksum_verified_when_non_zero_and_mismatch_resyncs() -> None:
     assert protocol.books[BTC].checksum() == truth.checksum()
     bad = push("update", 11, 12, [lvl("8476.9", "8")], checksum=truth.checksum())
     assert protocol.receive(bad, 4) == []
-    assert protocol.stats.checksum_errors == 1 and protocol.stats.resyncs == 1
+    assert protocol.stats.checksum_errors == 1
+    assert protocol.stats.resyncs == 1
     assert not protocol.is_synced(BTC)
 
 
@@ -200,7 +207,8 @@ def test_doc_error_example_60012_is_fatal(captures: Any) -> None:
 def test_notice_64008_requests_a_reconnect() -> None:
     protocol = live_protocol()
     protocol.receive('{"event":"notice","code":"64008","msg":"upgrade","connId":"a"}', 3)
-    assert protocol.reconnect_requested and protocol.stats.notices == 1
+    assert protocol.reconnect_requested
+    assert protocol.stats.notices == 1
 
 
 def test_snapshot_channels_books5_and_bbo_tbt_doc_examples(captures: Any) -> None:
@@ -212,8 +220,10 @@ def test_snapshot_channels_books5_and_bbo_tbt_doc_examples(captures: Any) -> Non
         events = protocol.receive(frame, 1)
         assert len(events) == 1
         book = events[0].book
-        assert book.n_bids == depth and book.n_asks == depth
-        assert book.best_bid == 111.05 and book.best_ask == 111.06
+        assert book.n_bids == depth
+        assert book.n_asks == depth
+        assert book.best_bid == 111.05
+        assert book.best_ask == 111.06
         assert protocol.receive(frame, 2) == []  # same seqId again: a duplicate
         assert protocol.stats.duplicates == 1
 
@@ -238,8 +248,10 @@ def test_rest_bootstrap_aligned_on_seq_id() -> None:
     protocol.receive(push("update", 102, 103, [lvl("8476.7", "3")]), 5)
     # REST book at 101: drop 101, apply 102 (prev 101 <= 101 < 102) and 103
     events = protocol.receive_rest_snapshot(BTC, rest_body(101, SNAP_BIDS, SNAP_ASKS), 6)
-    assert len(events) == 1 and events[0].action == "rest"
-    assert protocol.is_synced(BTC) and protocol.last_seq_id(BTC) == 103
+    assert len(events) == 1
+    assert events[0].action == "rest"
+    assert protocol.is_synced(BTC)
+    assert protocol.last_seq_id(BTC) == 103
     bids = protocol.books[BTC].bids().tolist()
     assert bids == [[8476.9, 256.0], [8476.8, 2.0], [8476.7, 3.0], [8475.5, 101.0]]
     assert protocol.stats.rest_snapshots == 1
@@ -255,37 +267,66 @@ def test_rest_bootstrap_detects_a_hole_after_the_snapshot() -> None:
     protocol.receive(push("update", 104, 105, [lvl("8476.9", "1")]), 4)
     protocol.data_to_send()
     assert protocol.receive_rest_snapshot(BTC, rest_body(102, SNAP_BIDS, SNAP_ASKS), 5) == []
-    assert protocol.stats.gaps == 1 and protocol.state(BTC) is BookState.RESYNCING
+    assert protocol.stats.gaps == 1
+    assert protocol.state(BTC) is BookState.RESYNCING
 
 
 def test_trades_convert_swap_contracts_to_base_units() -> None:
     swap = Instrument.from_okx(
-        {"instId": "BTC-USDT-SWAP", "instType": "SWAP", "tickSz": "0.1", "lotSz": "0.01",
-         "minSz": "0.01", "ctVal": "0.01", "ctMult": "1", "ctValCcy": "BTC", "ctType": "linear"}
+        {
+            "instId": "BTC-USDT-SWAP",
+            "instType": "SWAP",
+            "tickSz": "0.1",
+            "lotSz": "0.01",
+            "minSz": "0.01",
+            "ctVal": "0.01",
+            "ctMult": "1",
+            "ctValCcy": "BTC",
+            "ctType": "linear",
+        }
     )
     protocol = OKXProtocol(["BTC-USDT-SWAP"], trades=True, instruments={"BTC-USDT-SWAP": swap})
     frame = json.dumps(
-        {"arg": {"channel": "trades", "instId": "BTC-USDT-SWAP"},
-         "data": [{"instId": "BTC-USDT-SWAP", "tradeId": "1", "px": "42219.9", "sz": "250",
-                   "side": "buy", "ts": "1630048897897", "count": "3", "source": "0"}]}
+        {
+            "arg": {"channel": "trades", "instId": "BTC-USDT-SWAP"},
+            "data": [
+                {
+                    "instId": "BTC-USDT-SWAP",
+                    "tradeId": "1",
+                    "px": "42219.9",
+                    "sz": "250",
+                    "side": "buy",
+                    "ts": "1630048897897",
+                    "count": "3",
+                    "source": "0",
+                }
+            ],
+        }
     )
     (event,) = protocol.receive(frame, 5)
     assert isinstance(event, TradeEvent)
-    assert event.contracts == 250 and event.size == pytest.approx(2.5)
-    assert event.exch_ts == 1630048897897_000_000 and event.local_ts == 5
+    assert event.contracts == 250
+    assert event.size == pytest.approx(2.5)
+    assert event.exch_ts == 1630048897897_000_000
+    assert event.local_ts == 5
 
 
 def test_instruments_bundled_and_conversions() -> None:
-    from tradecost.feeds.okx import bundled_instrument  # noqa: PLC0415
+    from tradecost.feeds.okx import bundled_instrument
 
     spot = bundled_instrument("BTC-USDT")
-    assert spot.tick_size == Decimal("0.1") and spot.lot_size == Decimal("0.00000001")
-    assert spot.to_base(0.5) == 0.5 and not spot.is_contract
+    assert spot.tick_size == Decimal("0.1")
+    assert spot.lot_size == Decimal("0.00000001")
+    assert spot.to_base(0.5) == 0.5
+    assert not spot.is_contract
     swap = bundled_instrument("BTC-USDT-SWAP")
-    assert swap.ct_val == Decimal("0.01") and swap.ct_val_ccy == "BTC"
-    assert swap.to_base(100) == pytest.approx(1.0) and swap.from_base(1.0) == pytest.approx(100)
+    assert swap.ct_val == Decimal("0.01")
+    assert swap.ct_val_ccy == "BTC"
+    assert swap.to_base(100) == pytest.approx(1.0)
+    assert swap.from_base(1.0) == pytest.approx(100)
     inverse = bundled_instrument("BTC-USD-SWAP")
-    assert inverse.is_inverse and inverse.ct_val == Decimal("100")
+    assert inverse.is_inverse
+    assert inverse.ct_val == Decimal("100")
     assert inverse.to_base(10, price=50_000.0) == pytest.approx(0.02)
     with pytest.raises(InvalidInputError):
         inverse.to_base(10)
@@ -316,7 +357,8 @@ def test_relay_frames_both_timestamp_forms() -> None:
         '"asks":[["95445.5","9.06"],["95446","1"]],"bids":[["95445.4","1104.23"]]}'
     )
     snapshot = parse_relay_frame(frame)
-    assert snapshot is not None and snapshot.symbol == "BTC-USDT-SWAP"
+    assert snapshot is not None
+    assert snapshot.symbol == "BTC-USDT-SWAP"
     assert parse_relay_frame('{"arg":{}}') is None
     protocol = OKXProtocol(["BTC-USDT-SWAP"], relay=True)
     protocol.connection_made(0)
@@ -324,7 +366,8 @@ def test_relay_frames_both_timestamp_forms() -> None:
     (event,) = protocol.receive(frame, 9)
     assert isinstance(event, BookEvent)
     assert event.exch_ts == 1746355153 * 10**9
-    assert event.book.best_bid == 95445.4 and event.book.n_asks == 2
+    assert event.book.best_bid == 95445.4
+    assert event.book.n_asks == 2
 
 
 @pytest.mark.parametrize(
@@ -350,7 +393,8 @@ def test_real_captures_every_checksum_verifies(captures: Any, name: str, channel
         protocol.receive(line, 0)
         checked += json.loads(line)["data"][0]["checksum"] != 0
     assert checked == len(lines)
-    assert protocol.stats.checksum_errors == 0 and protocol.stats.resyncs == 0
+    assert protocol.stats.checksum_errors == 0
+    assert protocol.stats.resyncs == 0
     assert protocol.is_synced(inst_id)
     # the same stream with one size altered is caught by the checksum
     protocol = OKXProtocol([inst_id], channel, instruments={inst_id: instrument})
@@ -360,4 +404,5 @@ def test_real_captures_every_checksum_verifies(captures: Any, name: str, channel
     side = "bids" if update["data"][0]["bids"] else "asks"
     update["data"][0][side][0][1] = "12345"
     protocol.receive(json.dumps(update, separators=(",", ":")), 0)
-    assert protocol.stats.checksum_errors == 1 and not protocol.is_synced(inst_id)
+    assert protocol.stats.checksum_errors == 1
+    assert not protocol.is_synced(inst_id)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 RELAY_KEYS = ("timestamp", "exchange", "symbol", "asks", "bids")
 
@@ -36,8 +36,8 @@ def parse_relay_timestamp(text: str) -> int:
         text = text[:-1] + "+00:00"
     stamp = datetime.fromisoformat(text)
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
-    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        stamp = stamp.replace(tzinfo=UTC)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
     delta = stamp - epoch
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 

@@ -18,8 +18,8 @@ channel", "Connect", "Error codes"; see docs/feed.md):
   and ``"zero"`` (the field fixed to 0, as now); ``initial_snapshot=False`` acks a subscription
   without a snapshot (the client bootstraps from REST);
 * sockets that stay idle are closed with code 4004 after ``idle_timeout`` seconds (30 s on OKX);
-* REST ``GET /api/v5/market/books?instId=..&sz=..`` (``data[0]`` has ``asks``, ``bids``, ``ts`` and the
-  ``seqId`` of the book it shows) and ``GET /api/v5/public/instruments?instType=..``;
+* REST ``GET /api/v5/market/books?instId=..&sz=..`` (``data[0]`` has ``asks``, ``bids``, ``ts``
+  and the ``seqId`` of the book it shows) and ``GET /api/v5/public/instruments?instType=..``;
 * the GoQuant relay format at ``/ws/l2-orderbook/okx/<instId>`` (a full snapshot per change).
 
 Faults (:meth:`SimulatedExchange.inject`): ``drop``, ``duplicate``, ``reorder`` and

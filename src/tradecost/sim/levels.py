@@ -19,7 +19,7 @@ def okx_checksum(bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str]]) -
     """OKX CRC32 of the top 25 levels: ``bid1px:bid1sz:ask1px:ask1sz:...``, signed int32.
 
     Source: OKX v5 docs, "Order book channel / Checksum" (pre-2026 text); a side with fewer than
-    25 levels simply contributes fewer fields. ``bids`` best first (descending), ``asks`` best first.
+    25 levels simply contributes fewer fields. Both sides are given best first.
     """
     parts: list[str] = []
     for i in range(25):

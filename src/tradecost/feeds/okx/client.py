@@ -51,7 +51,9 @@ OKX_PUBLIC_URL = "wss://ws.okx.com:8443/ws/v5/public"
 
 
 class Backoff:
-    """Capped exponential backoff with jitter: ``min(maximum, initial × factor**n) × U(1-jitter, 1)``.
+    """Capped exponential backoff with jitter.
+
+    Attempt ``n`` waits ``min(maximum, initial × factor**n) × U(1 - jitter, 1)`` seconds.
 
     ``reset()`` after a healthy connection starts again from ``initial``. ``rng`` is injectable.
     """
@@ -67,7 +69,9 @@ class Backoff:
         if not 0 < initial <= maximum:
             raise InvalidInputError(f"need 0 < initial <= maximum, got {initial}, {maximum}")
         if factor < 1 or not 0 <= jitter <= 1:
-            raise InvalidInputError(f"need factor >= 1 and 0 <= jitter <= 1, got {factor}, {jitter}")
+            raise InvalidInputError(
+                f"need factor >= 1 and 0 <= jitter <= 1, got {factor}, {jitter}"
+            )
         self.initial, self.maximum, self.factor, self.jitter = initial, maximum, factor, jitter
         self.rng = rng or random.Random()
         self.attempt = 0
@@ -214,7 +218,9 @@ class OKXFeed:
         credentials = None
         if self.credentials is not None:
             api_key, secret_key, passphrase = self.credentials
-            assert api_key is not None and secret_key is not None and passphrase is not None
+            assert api_key is not None
+            assert secret_key is not None
+            assert passphrase is not None
             credentials = (api_key, secret_key, passphrase)
         self.protocol = OKXProtocol(
             self.inst_ids,
@@ -398,7 +404,9 @@ class OKXFeed:
         while True:
             await asyncio.sleep(tick)
             now = loop.time()
-            protocol.check_timers(self.clock(), stale_after_ns=stale_ns, resync_timeout_ns=resync_ns)
+            protocol.check_timers(
+                self.clock(), stale_after_ns=stale_ns, resync_timeout_ns=resync_ns
+            )
             if protocol.wants_to_send:
                 await self._flush(ws)
             if ping_sent_at is not None and self._last_rx >= ping_sent_at:

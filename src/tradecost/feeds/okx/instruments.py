@@ -9,9 +9,9 @@ currency for SPOT/MARGIN and in **contracts** for FUTURES/SWAP/OPTION. For a lin
 divided by the price.
 
 A trimmed copy of the 2022-05-13 responses (SPOT, SWAP, FUTURES) is bundled as
-``tradecost/data/okx_instruments.json`` (built by ``scripts/build_okx_instruments.py``); lot sizes
-have changed since (BTC-USDT-SWAP ``lotSz`` was 1, it is 0.01 now), so prefer :func:`fetch_instruments`
-when the network is available.
+``tradecost/data/okx_instruments.json`` (built by ``scripts/build_okx_instruments.py``); lot
+sizes have changed since (BTC-USDT-SWAP ``lotSz`` was 1, it is 0.01 now), so prefer
+:func:`fetch_instruments` when the network is available.
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def instruments_url(base_url: str, inst_type: str, inst_id: str | None = None) -
 def fetch_instruments(
     inst_type: str, *, base_url: str = OKX_REST_URL, timeout: float = 10.0
 ) -> dict[str, Instrument]:
-    """``GET /api/v5/public/instruments?instType=...`` (blocking; run it in a thread from asyncio)."""
+    """``GET /api/v5/public/instruments?instType=...`` (blocking: from asyncio use a thread)."""
     with urllib.request.urlopen(instruments_url(base_url, inst_type), timeout=timeout) as reply:
         return parse_instruments(reply.read())
 

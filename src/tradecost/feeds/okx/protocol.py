@@ -175,19 +175,19 @@ class _Stream:
 
 
 def _default_book_factory(instrument: Instrument) -> Any:
-    from tradecost._book import OrderBook  # noqa: PLC0415 - the compiled core, imported on use
+    from tradecost._book import OrderBook
 
     return OrderBook(tick_size=str(instrument.tick_size), inst_id=instrument.inst_id)
 
 
 def _default_decoder() -> Any:
-    from tradecost._book import BookMessage  # noqa: PLC0415
+    from tradecost._book import BookMessage
 
     return BookMessage()
 
 
 def login_request(api_key: str, secret_key: str, passphrase: str, timestamp: str) -> str:
-    """The ``login`` op: ``sign = Base64(HMAC-SHA256(secret, timestamp + "GET/users/self/verify"))``.
+    """The ``login`` op: ``sign = Base64(HMAC-SHA256(secret, ts + "GET/users/self/verify"))``.
 
     ``timestamp`` is Unix time in seconds (OKX v5 docs, "WebSocket / Login").
     """
@@ -467,9 +467,7 @@ class OKXProtocol:
             stream.rest_pending = True
             self._rest_requests.append(stream.inst_id)
 
-    def _on_book(
-        self, stream: _Stream, msg: Any, frame: str | bytes, local_ts: int
-    ) -> list[Event]:
+    def _on_book(self, stream: _Stream, msg: Any, frame: str | bytes, local_ts: int) -> list[Event]:
         state = stream.state
         if state is BookState.LIVE:
             if not self._apply_live(stream, msg, local_ts):
@@ -588,9 +586,12 @@ class OKXProtocol:
         arg = reply.get("arg") or {}
         if event == "subscribe":
             stream = self.streams.get(arg.get("instId", ""))
-            if stream is not None and arg.get("channel") == stream.channel:
-                if stream.state in (BookState.SUBSCRIBING, BookState.RESYNCING):
-                    self._set_state(stream, BookState.AWAITING_SNAPSHOT, local_ts)
+            if (
+                stream is not None
+                and arg.get("channel") == stream.channel
+                and stream.state in (BookState.SUBSCRIBING, BookState.RESYNCING)
+            ):
+                self._set_state(stream, BookState.AWAITING_SNAPSHOT, local_ts)
         elif event == "login":
             if str(reply.get("code", "0")) != "0":
                 raise SubscriptionError(str(reply.get("code")), str(reply.get("msg", "")), {})
