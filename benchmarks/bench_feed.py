@@ -25,8 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.feed.framegen import book_frames, sequenced_frames  # noqa: E402
-from tradecost.feeds.okx import Backoff, OKXFeed, OKXProtocol  # noqa: E402
+from tests.feed.framegen import book_frames, sequenced_frames
+from tradecost.feeds.okx import Backoff, OKXFeed, OKXProtocol
 
 BTC = "BTC-USDT"
 N_THROUGHPUT = 50_000
@@ -42,7 +42,7 @@ def stream(n: int, seed: int = 1) -> list[str]:
 
 def _serve(frames: list[str], rate: float | None, port_queue: Any, result_queue: Any) -> None:
     """Answer one subscription by sending ``frames``; report the send times (ns) at the end."""
-    from websockets.asyncio.server import serve  # noqa: PLC0415
+    from websockets.asyncio.server import serve
 
     async def handler(ws: Any) -> None:
         request = json.loads(await ws.recv())
@@ -182,12 +182,26 @@ def main() -> None:
         for frame in frames[1:]:
             protocol.receive(frame, 0)
         timings.append((time.perf_counter() - started) / (len(frames) - 1))
-    throughput = [run_loopback(N_THROUGHPUT, None) for _ in range(3)]
+    zero = [
+        frame.replace(f',"checksum":{json.loads(frame)["data"][0]["checksum"]}', ',"checksum":0')
+        for frame in frames
+    ]
+    zero_timings = []
+    for _ in range(7):
+        protocol = _synced_protocol(zero[0])
+        started = time.perf_counter()
+        for frame in zero[1:]:
+            protocol.receive(frame, 0)
+        zero_timings.append((time.perf_counter() - started) / (len(zero) - 1))
+    throughput = [run_loopback(N_THROUGHPUT, None) for _ in range(5)]
     latency = run_loopback(N_LATENCY, 2_000.0)
     print(
         json.dumps(
             {
                 "protocol_receive_us_per_update_median": round(statistics.median(timings) * 1e6, 3),
+                "protocol_receive_us_per_update_checksum_0": round(
+                    statistics.median(zero_timings) * 1e6, 3
+                ),
                 "loopback_frames_per_second_median": round(
                     statistics.median(r["frames_per_second"] for r in throughput)
                 ),
