@@ -89,7 +89,7 @@ def sequenced_frames(frames: Iterator[str] | list[str], *, first_seq: int = 1_00
     What an OKX ``books`` subscriber receives for the stream ``frames`` describes, computed with
     the exchange's own level book (:class:`tradecost.sim.levels.LevelBook`).
     """
-    from tradecost.sim.levels import LevelBook  # noqa: PLC0415
+    from tradecost.sim.levels import LevelBook
 
     book = LevelBook()
     out: list[str] = []

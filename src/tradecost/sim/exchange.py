@@ -146,6 +146,7 @@ class _Market:
     seq_id: int = 0
     prev_seq_id: int = 0
     started: bool = False
+    incremental_source: bool = False  # the source streams a 400-level channel for it
     reset_pending: bool = False
     last_change: float = field(default_factory=time.monotonic)
     ts: int = 0
@@ -157,7 +158,10 @@ def _frames(source: Any, limit: int | None) -> Iterator[tuple[int | None, str | 
     """Normalise a source into ``(receive_ts_ns or None, raw frame)`` pairs."""
     if source is None:
         return iter(())
-    if hasattr(source, "messages") and callable(source.messages):
+    if callable(getattr(source, "events", None)):  # the synthetic market: frames with their time
+        timed = source.events() if limit is None else source.events(n=limit)
+        return ((int(event.ts_ns), event.frame) for event in timed)
+    if callable(getattr(source, "messages", None)):
         produced = source.messages() if limit is None else source.messages(n=limit)
         return ((None, frame) for frame in produced)
 
@@ -228,11 +232,11 @@ class SimulatedExchange:
         else:
             self.instruments = {inst.inst_id: inst for inst in instruments or ()}
         source_instrument = getattr(source, "instrument", None)
+        if isinstance(source_instrument, Mapping):  # an OKX instruments record
+            source_instrument = Instrument.from_okx(source_instrument)
         if isinstance(source_instrument, Instrument):
             self.instruments.setdefault(source_instrument.inst_id, source_instrument)
         self.known_inst_ids = set(inst_ids) | set(self.instruments)
-        if source_instrument is not None and hasattr(source_instrument, "inst_id"):
-            self.known_inst_ids.add(str(source_instrument.inst_id))
         self.injected: Counter[str] = Counter()
         #: ``{(inst_id, seqId): CRC32 of the true book at that seqId}`` when ``record_history``
         self.history: dict[tuple[str, int], int] | None = {} if record_history else None
@@ -445,8 +449,14 @@ class SimulatedExchange:
                     await self._send(session, text)
             return
         market = self._market(inst_id)
+        if channel in INCREMENTAL_CHANNELS:
+            market.incremental_source = True
+        elif market.incremental_source:
+            return  # books5/bbo-tbt are derived from the full book, not taken from the source
         body = data[0]
         bids, asks = body.get("bids") or [], body.get("asks") or []
+        if not bids and not asks and message.get("action") == "update":
+            return  # the source's own heartbeat: no change to publish
         snapshot = message.get("action", "snapshot") == "snapshot" or channel in SNAPSHOT_CHANNELS
         before = (market.book.bids(), market.book.asks())
         if snapshot:
