@@ -1,4 +1,4 @@
-"""The simulated exchange serving the synthetic market (runs once tradecost.sim has SimulatedMarket)."""
+"""The simulated exchange serving the synthetic market (once tradecost.sim has SimulatedMarket)."""
 
 from __future__ import annotations
 
