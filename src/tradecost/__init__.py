@@ -16,10 +16,22 @@ from tradecost.errors import (
     InvalidSizeError,
     InvalidTickSizeError,
     MalformedMessageError,
+    ModelDomainError,
     OffGridPriceError,
     SequenceGapError,
     SubscriptionError,
     TradecostError,
+    UnknownFeeScheduleError,
+    UnverifiedFeeTableWarning,
+)
+from tradecost.fees import FeeSchedule
+from tradecost.impact import (
+    AlmgrenChriss,
+    CostComponents,
+    Frontier,
+    ImmediateImpact,
+    Schedule,
+    SquareRootImpact,
 )
 
 _load_book()  # a clear CompiledCoreError, not a bare ImportError, when the core is not built
@@ -60,4 +72,16 @@ __all__ = [
     "__version__",
     "walk_book",
     "walk_book_curve",
+]
+__all__ += [
+    "AlmgrenChriss",
+    "CostComponents",
+    "FeeSchedule",
+    "Frontier",
+    "ImmediateImpact",
+    "ModelDomainError",
+    "Schedule",
+    "SquareRootImpact",
+    "UnknownFeeScheduleError",
+    "UnverifiedFeeTableWarning",
 ]

@@ -4,6 +4,7 @@ from typing import Any, Literal, SupportsFloat
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import disjoint_base
 
 from tradecost.side import Side
 
@@ -14,6 +15,7 @@ _Rows = Iterable[Sequence[Any]] | npt.NDArray[np.float64] | None
 _BookSide = Literal["bid", "ask", "bids", "asks"]
 _OrderSide = Literal["buy", "sell"] | Side
 
+@disjoint_base
 class BookMessage:
     """A reusable decoder for OKX v5 order-book pushes."""
 
@@ -38,6 +40,7 @@ class BookMessage:
     def asks(self) -> npt.NDArray[np.float64]: ...
     def decode(self, raw: bytes | str | bytearray | memoryview) -> BookMessage: ...
 
+@disjoint_base
 class OrderBook:
     """An exact L2 order book: int64 price ticks, float64 sizes."""
 
@@ -86,9 +89,10 @@ class OrderBook:
     ) -> float: ...
     def imbalance(self, levels: int = 1) -> float: ...
     def checksum(self) -> int: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     __hash__: None  # type: ignore[assignment]
 
+@disjoint_base
 class Fill:
     """What an immediate order would get from the book."""
 
