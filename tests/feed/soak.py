@@ -79,7 +79,7 @@ async def soak(n: int, *, fault_every: int = 5_000, seed: int = 1) -> SoakResult
             next_fault = fault_every
             sample_every = max(1, n // 20)
             next_sample = sample_every
-            while not exchange._done.is_set():
+            while not exchange.source_done:
                 await asyncio.sleep(0.002)
                 published = exchange.frames_published
                 if published >= next_sample:

@@ -278,7 +278,7 @@ def test_slow_consumer_gets_the_newest_book_and_reader_never_waits() -> None:
                     assert seq is not None
                     assert event.book.checksum() == exchange.history[(BTC, seq)]  # type: ignore[index]
                     await asyncio.sleep(0.01)  # a consumer 10 ms per event
-                    if seq == exchange.seq_id(BTC) and exchange._done.is_set():
+                    if seq == exchange.seq_id(BTC) and exchange.source_done:
                         break
                 assert feed.stats.conflated > 0
                 assert delivered + feed.stats.conflated == feed.stats.book_updates

@@ -322,6 +322,11 @@ class SimulatedExchange:
     def resume(self) -> None:
         self._running.set()
 
+    @property
+    def source_done(self) -> bool:
+        """True once the source is exhausted and every frame has been published."""
+        return self._done.is_set()
+
     async def wait_source_done(self) -> None:
         """Wait until the source is exhausted and every frame has been published."""
         await self._done.wait()

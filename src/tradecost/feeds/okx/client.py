@@ -324,8 +324,10 @@ class OKXFeed:
     # ----------------------------------------------------------------- reader side
 
     async def _run(self) -> None:
+        attempts = 0
         try:
             while True:
+                attempts += 1
                 healthy = False
                 try:
                     async with connect(
@@ -346,7 +348,7 @@ class OKXFeed:
                         raise
                 if healthy:
                     self.backoff.reset()
-                if self.max_reconnects is not None and self._connections > self.max_reconnects:
+                if self.max_reconnects is not None and attempts > self.max_reconnects:
                     raise FeedError(f"gave up after {self.max_reconnects} reconnects")
                 await self.sleep(self.backoff.next_delay())
         finally:
