@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from tradecost._core import load_book as _load_book
 from tradecost.errors import (
+    ChecksumMismatchError,
     CompiledCoreError,
     EmptyBookError,
+    FeedError,
     InvalidInputError,
     InvalidSizeError,
     InvalidTickSizeError,
     MalformedMessageError,
     ModelDomainError,
     OffGridPriceError,
+    SequenceGapError,
+    SubscriptionError,
     TradecostError,
     UnknownFeeScheduleError,
     UnverifiedFeeTableWarning,
@@ -41,6 +45,7 @@ from tradecost._book import (  # noqa: E402
     walk_book_curve,
 )
 from tradecost.estimator import CostCurve, CostEstimate, CostEstimator  # noqa: E402
+from tradecost.feeds.okx import Instrument, OKXFeed  # noqa: E402
 from tradecost.latency import LatencyHistogram  # noqa: E402
 from tradecost.side import Side  # noqa: E402
 
@@ -48,17 +53,23 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BookMessage",
+    "ChecksumMismatchError",
     "CompiledCoreError",
     "EmptyBookError",
+    "FeedError",
     "Fill",
     "FillCurve",
+    "Instrument",
     "InvalidInputError",
     "InvalidSizeError",
     "InvalidTickSizeError",
     "MalformedMessageError",
+    "OKXFeed",
     "OffGridPriceError",
     "OrderBook",
+    "SequenceGapError",
     "Side",
+    "SubscriptionError",
     "TradecostError",
     "__version__",
     "walk_book",

@@ -40,14 +40,50 @@ class CompiledCoreError(TradecostError, ImportError):
     """The compiled core is missing or was built from other sources than the ones installed."""
 
 
+class FeedError(TradecostError):
+    """A market-data feed cannot go on (fatal) or an exchange answered with an error."""
+
+
+class SubscriptionError(FeedError):
+    """The exchange refused a subscribe, unsubscribe or login request.
+
+    ``code`` is the exchange's error code as sent (OKX sends it as a string, e.g. ``"60018"``
+    for an unknown instrument, ``"60011"`` when a channel needs a login), ``message`` its text and
+    ``arg`` the channel/instrument the request named, when known.
+    """
+
+    def __init__(self, code: str, message: str, arg: dict[str, str] | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.arg = dict(arg) if arg else {}
+        where = f" for {self.arg}" if self.arg else ""
+        super().__init__(f"OKX error {code}{where}: {message}")
+
+
+class SequenceGapError(FeedError):
+    """An update's ``prevSeqId`` does not chain onto the last ``seqId``: messages were lost.
+
+    The feed does not raise it to the consumer (it resynchronises and counts it in
+    ``feed.stats.gaps``); the sans-I/O protocol core reports it in its events.
+    """
+
+
+class ChecksumMismatchError(FeedError):
+    """A non-zero OKX checksum disagrees with the CRC32 of the local book after the update."""
+
+
 __all__ = [
+    "ChecksumMismatchError",
     "CompiledCoreError",
     "EmptyBookError",
+    "FeedError",
     "InvalidInputError",
     "InvalidSizeError",
     "InvalidTickSizeError",
     "MalformedMessageError",
     "OffGridPriceError",
+    "SequenceGapError",
+    "SubscriptionError",
     "TradecostError",
 ]
 

@@ -1,0 +1,679 @@
+"""Sans-I/O OKX v5 public order-book protocol: frames in, book events and frames to send out.
+
+Nothing here touches a socket or a clock. The asyncio client (``client.py``) and the tests feed it
+raw frames with their local receive time and send whatever :meth:`OKXProtocol.data_to_send`
+returns; tests drive it with plain strings.
+
+Wire rules (OKX v5 docs, "WebSocket / Order book channel"; summary in docs/feed.md):
+
+* ``books``, ``books50-l2-tbt``, ``books-l2-tbt`` are incremental. A snapshot has
+  ``prevSeqId == -1``. An update applies when ``prevSeqId`` equals the last ``seqId``; an empty
+  update with ``seqId == prevSeqId`` is a heartbeat; an update with ``seqId < prevSeqId`` (and
+  ``prevSeqId`` equal to the last ``seqId``) is a sequence reset and is adopted. An update whose
+  ``seqId`` is not newer than the last one and does not chain is a duplicate of something already
+  applied and is dropped. Anything else is a gap: the book is marked stale, the channel is
+  re-subscribed (``unsubscribe`` + ``subscribe``, which makes OKX send a fresh snapshot) and every
+  frame for it is ignored until the new subscription is acknowledged.
+* A non-zero ``checksum`` is compared with the CRC32 of the local book after the update; a
+  mismatch is a resync. ``0`` (OKX's value since 2026-06-23) means "absent".
+* ``books5`` and ``bbo-tbt`` pushes are complete snapshots (no ``action``, no ``prevSeqId``).
+* When the WebSocket snapshot does not come (OKX announced its removal; ``bootstrap="auto"`` or
+  ``"rest"``), updates are buffered and a REST snapshot ``GET /api/v5/market/books`` is asked for
+  (:meth:`OKXProtocol.rest_requests`). Aligned on its ``seqId`` (OKX changelog, "Delist initial
+  snapshot ..."): if the snapshot's ``seqId`` is older than the first buffered ``prevSeqId`` it is
+  fetched again; buffered updates with ``seqId <= snapshot seqId`` are dropped; the first kept one
+  must satisfy ``prevSeqId <= snapshot seqId < seqId``.
+* Pre-2023 captures carry no ``seqId``: there the checksum is the only guard.
+
+**Nothing is served from a stale or half-synced book**: a :class:`BookEvent` is only produced
+right after a message was applied to a book that is in sync, and the client withholds (and
+counts) an already-queued event whose book has since gone out of sync.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+import itertools
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tradecost.errors import InvalidInputError, MalformedMessageError, SubscriptionError
+from tradecost.feeds.okx.instruments import Instrument, bundled_instrument
+from tradecost.feeds.relay import RelaySnapshot, parse_relay_frame
+
+INCREMENTAL_CHANNELS = frozenset({"books", "books50-l2-tbt", "books-l2-tbt"})
+SNAPSHOT_CHANNELS = frozenset({"books5", "bbo-tbt"})
+BOOK_CHANNELS = INCREMENTAL_CHANNELS | SNAPSHOT_CHANNELS
+LOGIN_CHANNELS = frozenset({"books50-l2-tbt", "books-l2-tbt"})
+#: Error codes after which retrying the same request cannot succeed (OKX "Error codes / Public").
+FATAL_CODES = frozenset(
+    {"60008", "60009", "60011", "60012", "60013", "60018", "60019", "64003", "64004"}
+)
+REST_BOOKS_PATH = "/api/v5/market/books"
+MAX_BUFFERED = 20_000
+
+
+class BookLike(Protocol):
+    """What the protocol needs from a book (``tradecost.OrderBook`` implements it)."""
+
+    def apply_message(self, msg: Any) -> Any: ...
+    def apply_snapshot(self, bids: Any, asks: Any) -> None: ...
+    def checksum(self) -> int: ...
+
+
+class DecoderLike(Protocol):
+    """What the protocol needs from a decoder (``tradecost.BookMessage`` implements it)."""
+
+    kind: str
+    channel: str
+    inst_id: str
+    action: str
+    ts: int
+    seq_id: int | None
+    prev_seq_id: int | None
+    checksum: int
+    n_bids: int
+    n_asks: int
+
+    def decode(self, raw: str | bytes) -> Any: ...
+
+
+class BookState(enum.Enum):
+    """Where one instrument's book stands. Only ``LIVE`` books produce events."""
+
+    SUBSCRIBING = "subscribing"  # subscribe sent, nothing usable yet
+    RESYNCING = "resyncing"  # out of sync; unsubscribe+subscribe sent, frames ignored until ack
+    AWAITING_SNAPSHOT = "awaiting_snapshot"  # subscription acked, waiting for the snapshot
+    AWAITING_REST = "awaiting_rest"  # buffering updates until the REST snapshot arrives
+    LIVE = "live"  # in sync
+
+
+@dataclass
+class FeedStats:
+    """Counters of everything the feed saw and did (all cumulative)."""
+
+    messages: int = 0  #: frames received (all kinds)
+    book_messages: int = 0  #: order-book pushes received
+    book_updates: int = 0  #: book pushes applied to an in-sync book
+    trades: int = 0  #: trade prints received
+    heartbeats: int = 0  #: empty updates with seqId == prevSeqId
+    gaps: int = 0  #: prevSeqId did not chain onto the last seqId
+    resets: int = 0  #: seqId < prevSeqId, adopted
+    duplicates: int = 0  #: updates already applied (seqId not newer), dropped
+    checksum_errors: int = 0  #: non-zero checksum != CRC32 of the local book
+    resyncs: int = 0  #: times a book was rebuilt (gap, checksum, bad frame, stale, error)
+    reconnects: int = 0  #: new connections after the first
+    bad_frames: int = 0  #: frames that could not be decoded or applied
+    ignored: int = 0  #: valid pushes for channels or instruments not subscribed here
+    conflated: int = 0  #: events replaced by a newer one before the consumer took them
+    withheld: int = 0  #: queued events not delivered because their book went out of sync
+    unsynced_dropped: int = 0  #: book pushes ignored while their book was not in sync
+    rest_snapshots: int = 0  #: REST snapshots used to bootstrap a book
+    pings: int = 0  #: text "ping" sent
+    pongs: int = 0  #: text "pong" received
+    timeouts: int = 0  #: connections dropped because nothing (not even pong) arrived
+    stale_books: int = 0  #: books resynced because they went silent
+    errors: int = 0  #: non-fatal error events from the exchange
+    notices: int = 0  #: notice events (e.g. 64008, service upgrade)
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass(slots=True)
+class BookEvent:
+    """An in-sync book right after a message was applied.
+
+    ``book`` is the live book object (it keeps changing; ``book.copy()`` to keep a state).
+    ``exch_ts`` is OKX's ``ts`` in ns (ms precision), ``local_ts`` the receive time in ns.
+    """
+
+    inst_id: str
+    channel: str
+    book: Any
+    exch_ts: int
+    local_ts: int
+    seq_id: int | None
+    action: str
+
+
+@dataclass(slots=True)
+class TradeEvent:
+    """One ``trades`` push element. ``size`` is in base units (contracts converted with ctVal)."""
+
+    inst_id: str
+    trade_id: str
+    price: float
+    size: float
+    side: str
+    exch_ts: int
+    local_ts: int
+    contracts: float
+
+
+Event = BookEvent | TradeEvent
+
+
+@dataclass
+class _Stream:
+    inst_id: str
+    channel: str
+    instrument: Instrument
+    book: Any
+    state: BookState = BookState.SUBSCRIBING
+    last_seq_id: int | None = None
+    last_rx_ns: int = 0
+    state_since_ns: int = 0
+    buffer: list[tuple[str | bytes, int, int]] = field(default_factory=list)
+    first_prev_seq_id: int | None = None
+    rest_pending: bool = False
+
+
+def _default_book_factory(instrument: Instrument) -> Any:
+    from tradecost._book import OrderBook
+
+    return OrderBook(tick_size=str(instrument.tick_size), inst_id=instrument.inst_id)
+
+
+def _default_decoder() -> Any:
+    from tradecost._book import BookMessage
+
+    return BookMessage()
+
+
+def login_request(api_key: str, secret_key: str, passphrase: str, timestamp: str) -> str:
+    """The ``login`` op: ``sign = Base64(HMAC-SHA256(secret, ts + "GET/users/self/verify"))``.
+
+    ``timestamp`` is Unix time in seconds (OKX v5 docs, "WebSocket / Login").
+    """
+    digest = hmac.new(
+        secret_key.encode(), (timestamp + "GET/users/self/verify").encode(), hashlib.sha256
+    ).digest()
+    arg = {
+        "apiKey": api_key,
+        "passphrase": passphrase,
+        "timestamp": timestamp,
+        "sign": base64.b64encode(digest).decode(),
+    }
+    return json.dumps({"op": "login", "args": [arg]}, separators=(",", ":"))
+
+
+class OKXProtocol:
+    """The OKX v5 public feed state machine for one connection's worth of subscriptions.
+
+    ``inst_ids`` are subscribed on ``channel`` (one of ``books``, ``books5``, ``bbo-tbt``,
+    ``books50-l2-tbt``, ``books-l2-tbt``), plus ``trades`` when ``trades`` is true.
+    ``instruments`` maps inst_id → :class:`Instrument` (tick size for the book, contract value
+    for trade sizes); missing ones come from the bundled copy. ``credentials`` =
+    ``(api_key, secret_key, passphrase)`` logs in first (required by the tbt channels).
+    ``bootstrap``: ``"ws"`` (WebSocket snapshot only), ``"rest"`` (always REST-aligned), ``"auto"``
+    (the WebSocket snapshot, or REST when updates come without one).
+    """
+
+    def __init__(
+        self,
+        inst_ids: Sequence[str],
+        channel: str = "books",
+        *,
+        trades: bool = False,
+        instruments: Mapping[str, Instrument] | None = None,
+        credentials: tuple[str, str, str] | None = None,
+        bootstrap: str = "auto",
+        relay: bool = False,
+        book_factory: Callable[[Instrument], Any] | None = None,
+        decoder_factory: Callable[[], Any] | None = None,
+        stats: FeedStats | None = None,
+    ) -> None:
+        if not inst_ids:
+            raise InvalidInputError("OKXProtocol needs at least one instrument id")
+        if channel not in BOOK_CHANNELS:
+            raise InvalidInputError(
+                f"unknown OKX book channel {channel!r}; choose from {sorted(BOOK_CHANNELS)}"
+            )
+        if bootstrap not in ("ws", "rest", "auto"):
+            raise InvalidInputError(f"bootstrap must be 'ws', 'rest' or 'auto', not {bootstrap!r}")
+        self.channel = channel
+        self.trades = trades
+        self.credentials = credentials
+        self.bootstrap = bootstrap
+        self.relay = relay
+        self.stats = stats if stats is not None else FeedStats()
+        instruments = instruments or {}
+        make_book = book_factory or _default_book_factory
+        self._decoder = (decoder_factory or _default_decoder)()
+        self._replay_decoder = (decoder_factory or _default_decoder)()
+        self.streams: dict[str, _Stream] = {}
+        for inst_id in dict.fromkeys(inst_ids):
+            instrument = instruments.get(inst_id) or bundled_instrument(inst_id)
+            self.streams[inst_id] = _Stream(inst_id, channel, instrument, make_book(instrument))
+        self.logged_in = False
+        self.reconnect_requested = False
+        self._outgoing: list[str] = []
+        self._rest_requests: list[str] = []
+        self._requests: dict[str, tuple[str, str, str]] = {}
+        self._ids = itertools.count(1)
+
+    # ----------------------------------------------------------------- public state
+
+    @property
+    def books(self) -> dict[str, Any]:
+        """``{inst_id: book}``: the book objects (kept across resyncs and reconnects)."""
+        return {inst_id: stream.book for inst_id, stream in self.streams.items()}
+
+    def state(self, inst_id: str) -> BookState:
+        return self.streams[inst_id].state
+
+    def is_synced(self, inst_id: str) -> bool:
+        """True when ``inst_id``'s book is in sync with the exchange."""
+        return self.streams[inst_id].state is BookState.LIVE
+
+    def last_seq_id(self, inst_id: str) -> int | None:
+        return self.streams[inst_id].last_seq_id
+
+    def data_to_send(self) -> list[str]:
+        """Frames to send, in order (drains the queue)."""
+        out, self._outgoing = self._outgoing, []
+        return out
+
+    @property
+    def wants_to_send(self) -> bool:
+        """True when :meth:`data_to_send` has frames."""
+        return bool(self._outgoing)
+
+    @property
+    def wants_rest(self) -> bool:
+        """True when :meth:`rest_requests` has instruments."""
+        return bool(self._rest_requests)
+
+    def rest_failed(self, inst_id: str) -> None:
+        """The REST snapshot request failed: ask again if the book is still waiting for it."""
+        stream = self.streams[inst_id]
+        stream.rest_pending = False
+        if stream.state is BookState.AWAITING_REST:
+            self._ask_rest(stream)
+
+    def rest_requests(self) -> list[str]:
+        """inst_ids whose REST snapshot ``GET /api/v5/market/books`` is needed (drains)."""
+        out, self._rest_requests = self._rest_requests, []
+        return out
+
+    # ----------------------------------------------------------------- connection lifecycle
+
+    def connection_made(self, now_ns: int, *, timestamp_s: str | None = None) -> None:
+        """A new socket is open: log in if needed and subscribe everything."""
+        self._requests.clear()
+        self._rest_requests.clear()
+        self.logged_in = False
+        self.reconnect_requested = False
+        for stream in self.streams.values():
+            self._set_state(stream, BookState.SUBSCRIBING, now_ns)
+            stream.last_rx_ns = now_ns
+        if self.relay:  # the relay pushes without being asked
+            return
+        if self.credentials is not None:
+            api_key, secret_key, passphrase = self.credentials
+            stamp = timestamp_s if timestamp_s is not None else str(now_ns // 1_000_000_000)
+            self._outgoing.append(login_request(api_key, secret_key, passphrase, stamp))
+        for stream in self.streams.values():
+            if stream.channel not in LOGIN_CHANNELS or self.credentials is None:
+                self._request("subscribe", stream.channel, stream.inst_id)
+            if self.trades:
+                self._request("subscribe", "trades", stream.inst_id)
+
+    def connection_lost(self, now_ns: int) -> None:
+        """The socket closed: every book is out of sync until the next connection rebuilds it."""
+        for stream in self.streams.values():
+            self._set_state(stream, BookState.SUBSCRIBING, now_ns)
+
+    def check_timers(
+        self, now_ns: int, *, stale_after_ns: int | None, resync_timeout_ns: int | None
+    ) -> None:
+        """Resync books that went silent (``stale_after_ns``) or whose rebuild stalled."""
+        for stream in self.streams.values():
+            if stream.state is BookState.LIVE:
+                if stale_after_ns is not None and now_ns - stream.last_rx_ns > stale_after_ns:
+                    self.stats.stale_books += 1
+                    self._resync(stream, now_ns)
+            elif (
+                resync_timeout_ns is not None
+                and stream.state is not BookState.SUBSCRIBING
+                and now_ns - stream.state_since_ns > resync_timeout_ns
+            ):
+                self._resync(stream, now_ns)
+
+    # ----------------------------------------------------------------- receiving
+
+    def receive(self, frame: str | bytes, local_ts: int) -> list[Event]:
+        """Process one received frame (text or bytes). Returns the events it produced.
+
+        Raises :class:`~tradecost.errors.SubscriptionError` for an exchange error that retrying
+        cannot fix (unknown instrument 60018, login required 60011, ...). Malformed frames are
+        counted in ``stats.bad_frames`` and otherwise ignored.
+        """
+        stats = self.stats
+        stats.messages += 1
+        if frame == "pong" or frame == b"pong":
+            stats.pongs += 1
+            return []
+        msg = self._decoder
+        try:
+            msg.decode(frame)
+        except MalformedMessageError:
+            return self._receive_other(frame, local_ts)
+        kind = msg.kind
+        if kind == "book":
+            stream = self.streams.get(msg.inst_id)
+            if stream is None or msg.channel != stream.channel:
+                stats.ignored += 1
+                return []
+            stats.book_messages += 1
+            stream.last_rx_ns = local_ts
+            return self._on_book(stream, msg, frame, local_ts)
+        if kind == "event":
+            self._on_event(frame, local_ts)
+            return []
+        if msg.channel == "trades" and self.trades:
+            return self._on_trades(frame, local_ts)
+        stats.ignored += 1
+        return []
+
+    def receive_rest_snapshot(self, inst_id: str, body: str | bytes, local_ts: int) -> list[Event]:
+        """Feed the body of ``GET /api/v5/market/books?instId=..&sz=400`` for a buffering book."""
+        stream = self.streams[inst_id]
+        stream.rest_pending = False
+        if stream.state is not BookState.AWAITING_REST:
+            return []  # a snapshot arrived over the WebSocket meanwhile, or a resync restarted
+        try:
+            reply = json.loads(body)
+            if str(reply.get("code")) != "0":
+                raise ValueError(f"code {reply.get('code')}: {reply.get('msg')}")
+            data = reply["data"][0]
+            bids, asks, snap_seq = data["bids"], data["asks"], int(data["seqId"])
+            exch_ts = int(data.get("ts") or 0) * 1_000_000
+        except (ValueError, KeyError, IndexError, TypeError):
+            self.stats.bad_frames += 1
+            self._ask_rest(stream)
+            return []
+        if stream.first_prev_seq_id is not None and snap_seq < stream.first_prev_seq_id:
+            self._ask_rest(stream)  # the REST book is older than the buffered stream: refetch
+            return []
+        try:
+            stream.book.apply_snapshot(bids, asks)
+        except (MalformedMessageError, InvalidInputError):
+            self.stats.bad_frames += 1
+            self._resync(stream, local_ts)
+            return []
+        self.stats.rest_snapshots += 1
+        buffered, stream.buffer = stream.buffer, []
+        stream.last_seq_id = snap_seq
+        self._set_state(stream, BookState.LIVE, local_ts)
+        first = True
+        msg = self._replay_decoder
+        for raw, prev, seq in buffered:
+            if seq <= snap_seq:
+                continue
+            if first and not prev <= snap_seq < seq:
+                self.stats.gaps += 1
+                self._resync(stream, local_ts)
+                return []
+            first = False
+            msg.decode(raw)
+            if not self._apply_live(stream, msg, local_ts):
+                return []
+            exch_ts = msg.ts * 1_000_000
+        self.stats.book_updates += 1
+        return [
+            BookEvent(
+                inst_id, stream.channel, stream.book, exch_ts, local_ts, stream.last_seq_id, "rest"
+            )
+        ]
+
+    # ----------------------------------------------------------------- internals
+
+    def _set_state(self, stream: _Stream, state: BookState, now_ns: int) -> None:
+        stream.state = state
+        stream.state_since_ns = now_ns
+        if state is not BookState.AWAITING_REST:
+            stream.buffer = []
+            stream.first_prev_seq_id = None
+
+    def _request(self, op: str, channel: str, inst_id: str) -> None:
+        req_id = str(next(self._ids))
+        self._requests[req_id] = (op, channel, inst_id)
+        self._outgoing.append(
+            json.dumps(
+                {"id": req_id, "op": op, "args": [{"channel": channel, "instId": inst_id}]},
+                separators=(",", ":"),
+            )
+        )
+
+    def _resync(self, stream: _Stream, now_ns: int) -> None:
+        """Mark stale and rebuild: unsubscribe + subscribe brings a fresh snapshot."""
+        self.stats.resyncs += 1
+        if self.relay:  # every relay frame is a full snapshot: the next one rebuilds
+            self._set_state(stream, BookState.AWAITING_SNAPSHOT, now_ns)
+            return
+        self._set_state(stream, BookState.RESYNCING, now_ns)
+        self._request("unsubscribe", stream.channel, stream.inst_id)
+        self._request("subscribe", stream.channel, stream.inst_id)
+
+    def _ask_rest(self, stream: _Stream) -> None:
+        if not stream.rest_pending:
+            stream.rest_pending = True
+            self._rest_requests.append(stream.inst_id)
+
+    def _on_book(self, stream: _Stream, msg: Any, frame: str | bytes, local_ts: int) -> list[Event]:
+        state = stream.state
+        if state is BookState.LIVE:
+            if not self._apply_live(stream, msg, local_ts):
+                return []
+            if stream.state is not BookState.LIVE:
+                return []
+            if msg.n_bids == 0 and msg.n_asks == 0 and msg.action == "update":
+                return []  # a heartbeat: the book did not change
+            self.stats.book_updates += 1
+            return [
+                BookEvent(
+                    stream.inst_id,
+                    stream.channel,
+                    stream.book,
+                    msg.ts * 1_000_000,
+                    local_ts,
+                    stream.last_seq_id,
+                    msg.action,
+                )
+            ]
+        if state is BookState.RESYNCING:
+            self.stats.unsynced_dropped += 1
+            return []
+        snapshot = msg.action == "snapshot" or stream.channel in SNAPSHOT_CHANNELS
+        if snapshot and (self.bootstrap != "rest" or stream.channel in SNAPSHOT_CHANNELS):
+            if state is BookState.AWAITING_REST:
+                stream.buffer = []
+            if not self._apply_snapshot(stream, msg, local_ts):
+                return []
+            self.stats.book_updates += 1
+            return [
+                BookEvent(
+                    stream.inst_id,
+                    stream.channel,
+                    stream.book,
+                    msg.ts * 1_000_000,
+                    local_ts,
+                    stream.last_seq_id,
+                    "snapshot",
+                )
+            ]
+        if snapshot or self.bootstrap == "ws" or msg.seq_id is None or msg.prev_seq_id is None:
+            self.stats.unsynced_dropped += 1
+            return []
+        # An update without a snapshot: buffer it and bootstrap from the REST book.
+        if state is not BookState.AWAITING_REST:
+            self._set_state(stream, BookState.AWAITING_REST, local_ts)
+        if stream.first_prev_seq_id is None:
+            stream.first_prev_seq_id = msg.prev_seq_id
+        if len(stream.buffer) >= MAX_BUFFERED:
+            self._resync(stream, local_ts)
+            return []
+        stream.buffer.append((frame, msg.prev_seq_id, msg.seq_id))
+        self._ask_rest(stream)
+        return []
+
+    def _apply_snapshot(self, stream: _Stream, msg: Any, local_ts: int) -> bool:
+        try:
+            stream.book.apply_message(msg)
+        except (MalformedMessageError, InvalidInputError):
+            self.stats.bad_frames += 1
+            self._resync(stream, local_ts)
+            return False
+        stream.last_seq_id = msg.seq_id
+        if msg.checksum != 0 and stream.book.checksum() != msg.checksum:
+            self.stats.checksum_errors += 1
+            self._resync(stream, local_ts)
+            return False
+        self._set_state(stream, BookState.LIVE, local_ts)
+        return True
+
+    def _apply_live(self, stream: _Stream, msg: Any, local_ts: int) -> bool:
+        """Sequence-check then apply one push to a live book. False when nothing was applied."""
+        if stream.channel in SNAPSHOT_CHANNELS:
+            if msg.seq_id is not None and msg.seq_id == stream.last_seq_id:
+                self.stats.duplicates += 1
+                return False
+            return self._apply_snapshot(stream, msg, local_ts)
+        if msg.action == "snapshot":  # e.g. OKX 2022 re-sent one on a duplicate subscribe
+            return self._apply_snapshot(stream, msg, local_ts)
+        prev, seq, last = msg.prev_seq_id, msg.seq_id, stream.last_seq_id
+        if prev is not None and seq is not None and last is not None:
+            if prev != last:
+                if seq <= last:
+                    self.stats.duplicates += 1
+                else:
+                    self.stats.gaps += 1
+                    self._resync(stream, local_ts)
+                return False
+            if seq == prev and msg.n_bids == 0 and msg.n_asks == 0:
+                self.stats.heartbeats += 1
+                return True
+            if seq < prev:
+                self.stats.resets += 1
+        try:
+            stream.book.apply_message(msg)
+        except (MalformedMessageError, InvalidInputError):
+            self.stats.bad_frames += 1
+            self._resync(stream, local_ts)
+            return False
+        stream.last_seq_id = seq
+        if msg.checksum != 0 and stream.book.checksum() != msg.checksum:
+            self.stats.checksum_errors += 1
+            self._resync(stream, local_ts)
+            return False
+        return True
+
+    def _on_event(self, frame: str | bytes, local_ts: int) -> None:
+        try:
+            reply = json.loads(frame)
+            event = reply["event"]
+        except (ValueError, KeyError, TypeError):
+            self.stats.bad_frames += 1
+            return
+        req = self._requests.pop(str(reply.get("id")), None) if "id" in reply else None
+        arg = reply.get("arg") or {}
+        if event == "subscribe":
+            stream = self.streams.get(arg.get("instId", ""))
+            if (
+                stream is not None
+                and arg.get("channel") == stream.channel
+                and stream.state in (BookState.SUBSCRIBING, BookState.RESYNCING)
+            ):
+                self._set_state(stream, BookState.AWAITING_SNAPSHOT, local_ts)
+        elif event == "login":
+            if str(reply.get("code", "0")) != "0":
+                raise SubscriptionError(str(reply.get("code")), str(reply.get("msg", "")), {})
+            self.logged_in = True
+            for stream in self.streams.values():
+                if stream.channel in LOGIN_CHANNELS:
+                    self._request("subscribe", stream.channel, stream.inst_id)
+        elif event == "error":
+            code, text = str(reply.get("code", "")), str(reply.get("msg", ""))
+            where = {"channel": req[1], "instId": req[2]} if req is not None else arg
+            if code in FATAL_CODES:
+                raise SubscriptionError(code, text, where)
+            self.stats.errors += 1
+            stream = self.streams.get(where.get("instId", "")) if where else None
+            if stream is not None and where.get("channel") == stream.channel:
+                self._resync(stream, local_ts)
+        elif event == "notice":
+            self.stats.notices += 1
+            if str(reply.get("code")) == "64008":
+                self.reconnect_requested = True
+
+    def _on_trades(self, frame: str | bytes, local_ts: int) -> list[Event]:
+        try:
+            push = json.loads(frame)
+            inst_id = push["arg"]["instId"]
+            rows: Iterable[Mapping[str, Any]] = push["data"]
+            stream = self.streams[inst_id]
+            events: list[Event] = []
+            for row in rows:
+                price, contracts = float(row["px"]), float(row["sz"])
+                events.append(
+                    TradeEvent(
+                        inst_id,
+                        str(row.get("tradeId", "")),
+                        price,
+                        stream.instrument.to_base(contracts, price),
+                        str(row["side"]),
+                        int(row["ts"]) * 1_000_000,
+                        local_ts,
+                        contracts,
+                    )
+                )
+        except (ValueError, KeyError, TypeError, InvalidInputError):
+            self.stats.bad_frames += 1
+            return []
+        self.stats.trades += len(events)
+        return list(events)
+
+    def _receive_other(self, frame: str | bytes, local_ts: int) -> list[Event]:
+        """Frames the OKX decoder rejects: a relay snapshot, or garbage (counted)."""
+        snapshot: RelaySnapshot | None = parse_relay_frame(frame) if self.relay else None
+        if snapshot is None:
+            self.stats.bad_frames += 1
+            return []
+        stream = self.streams.get(snapshot.symbol)
+        if stream is None:
+            self.stats.bad_frames += 1
+            return []
+        stats = self.stats
+        stats.book_messages += 1
+        stream.last_rx_ns = local_ts
+        try:
+            stream.book.apply_snapshot(snapshot.bids, snapshot.asks)
+        except (MalformedMessageError, InvalidInputError):
+            stats.bad_frames += 1
+            self._set_state(stream, BookState.AWAITING_SNAPSHOT, local_ts)
+            return []
+        self._set_state(stream, BookState.LIVE, local_ts)
+        stats.book_updates += 1
+        return [
+            BookEvent(
+                stream.inst_id,
+                stream.channel,
+                stream.book,
+                snapshot.timestamp_ns,
+                local_ts,
+                None,
+                "snapshot",
+            )
+        ]
+
+
+def rest_books_url(base_url: str, inst_id: str, depth: int = 400) -> str:
+    """``GET /api/v5/market/books?instId=..&sz=..`` (``sz`` at most 400)."""
+    return f"{base_url.rstrip('/')}{REST_BOOKS_PATH}?instId={inst_id}&sz={min(depth, 400)}"

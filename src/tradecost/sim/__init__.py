@@ -1,0 +1,3 @@
+"""Simulated venues for tests, demos and training data."""
+
+from tradecost.sim.exchange import SimulatedExchange as SimulatedExchange
