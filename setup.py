@@ -36,8 +36,9 @@ compile_args += ["-Wno-unreachable-code"]
 def source_hash(pyx: Path) -> str:
     """Hash of a module's Cython sources, compiled in so the package can detect a stale build."""
     digest = hashlib.sha256()
-    for path in sorted(pyx.parent.glob(pyx.stem + ".p*")):  # .pyx and .pxd
-        digest.update(path.read_bytes())
+    for path in sorted(pyx.parent.glob(pyx.stem + ".p*")):
+        if path.suffix in (".pyx", ".pxd"):
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -6,6 +6,7 @@ slippage, fees, market impact, net cost, maker/taker proportion, and the time it
 
 from __future__ import annotations
 
+from tradecost._core import load_book as _load_book
 from tradecost.errors import (
     CompiledCoreError,
     EmptyBookError,
@@ -13,20 +14,63 @@ from tradecost.errors import (
     InvalidSizeError,
     InvalidTickSizeError,
     MalformedMessageError,
+    ModelDomainError,
     OffGridPriceError,
     TradecostError,
+    UnknownFeeScheduleError,
+    UnverifiedFeeTableWarning,
 )
+from tradecost.fees import FeeSchedule
+from tradecost.impact import (
+    AlmgrenChriss,
+    CostComponents,
+    Frontier,
+    ImmediateImpact,
+    Schedule,
+    SquareRootImpact,
+)
+
+_load_book()  # a clear CompiledCoreError, not a bare ImportError, when the core is not built
+
+from tradecost._book import (  # noqa: E402
+    BookMessage,
+    Fill,
+    FillCurve,
+    OrderBook,
+    walk_book,
+    walk_book_curve,
+)
+from tradecost.side import Side  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BookMessage",
     "CompiledCoreError",
     "EmptyBookError",
+    "Fill",
+    "FillCurve",
     "InvalidInputError",
     "InvalidSizeError",
     "InvalidTickSizeError",
     "MalformedMessageError",
     "OffGridPriceError",
+    "OrderBook",
+    "Side",
     "TradecostError",
     "__version__",
+    "walk_book",
+    "walk_book_curve",
+]
+__all__ += [
+    "AlmgrenChriss",
+    "CostComponents",
+    "FeeSchedule",
+    "Frontier",
+    "ImmediateImpact",
+    "ModelDomainError",
+    "Schedule",
+    "SquareRootImpact",
+    "UnknownFeeScheduleError",
+    "UnverifiedFeeTableWarning",
 ]

@@ -50,3 +50,18 @@ __all__ = [
     "OffGridPriceError",
     "TradecostError",
 ]
+
+
+class UnknownFeeScheduleError(InvalidInputError, LookupError):
+    """An exchange, market or fee tier that has no table. The message lists the valid names."""
+
+
+class ModelDomainError(InvalidInputError):
+    """Parameters outside the domain where a cost model is defined (e.g. Almgren–Chriss η̃ ≤ 0)."""
+
+
+class UnverifiedFeeTableWarning(UserWarning):
+    """A built-in fee table comes only from secondary sources that could not be verified."""
+
+
+__all__ += ["ModelDomainError", "UnknownFeeScheduleError", "UnverifiedFeeTableWarning"]

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def captures_dir() -> Path | None:
+    """The recorded OKX captures: $TRADECOST_OKX_CAPTURES, else ../shared/data/okx beside the
+    checkout. None when neither exists (the playback tests then skip)."""
+    configured = os.environ.get("TRADECOST_OKX_CAPTURES")
+    if configured:
+        path = Path(configured)
+        return path if path.is_dir() else None
+    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "okx"
+    return default if default.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def okx_captures() -> Path:
+    path = captures_dir()
+    if path is None:
+        pytest.skip("recorded OKX captures not found (set TRADECOST_OKX_CAPTURES)")
+    return path
