@@ -15,7 +15,9 @@ from tradecost.sim.fit import fit_params, measure_capture
 def test_fit_recovers_the_rates_of_a_simulated_stream() -> None:
     truth = MarketParams(regimes=(MarketParams().regimes[1],), initial_regime=0)
     frames = list(
-        SimulatedMarket(seed=31, params=truth).messages(channels=("books", "trades"), duration=300.0)
+        SimulatedMarket(seed=31, params=truth).messages(
+            channels=("books", "trades"), duration=300.0
+        )
     )
     fitted = fit_params(frames, base=MarketParams())
     assert fitted.market_rate == pytest.approx(truth.market_rate, rel=0.25)

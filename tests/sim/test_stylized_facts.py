@@ -48,7 +48,8 @@ def test_trade_sizes_are_heavy_tailed(fine: MarketSample) -> None:
 
 def test_depth_profile_fills_400_levels_and_thins_out(fine: MarketSample) -> None:
     by_level = fine.depth_by_level
-    assert np.all(np.isfinite(by_level)) and np.all(by_level > 0)
+    assert np.all(np.isfinite(by_level))
+    assert np.all(by_level > 0)
     near = fine.depth_by_distance[:20].mean()
     far = fine.depth_by_distance[500:1000].mean()
     assert near > 3 * far

@@ -29,7 +29,8 @@ def test_order_book_replay_is_never_crossed_and_checksums_verify() -> None:
         book.apply_message(message)
         last_seq = message.seq_id
         assert not book.crossed
-        assert book.n_bids <= 400 and book.n_asks <= 400
+        assert book.n_bids <= 400
+        assert book.n_asks <= 400
         assert message.checksum == book.checksum()
     assert updates > 500
 

@@ -11,9 +11,10 @@ activity factor) scales the rates so that the cost of trading changes over time.
 
 Beyond CST, a latent efficient price ``fair`` (ticks) moves by jumps (compound Poisson, Laplace
 jump sizes, so variance per second = rate × 2·mean_jump²) whose rate the regime scales; between
-jumps the book can relax to a one-tick spread, as a large-tick book does. New limit orders are placed at distance ``d`` from it (clipped so they never cross),
-liquidity providers pull a stale touch (an ask below ``fair`` or a bid above it) at a rate that grows
-with the staleness, and market orders lean towards ``fair``. When ``fair`` sits inside the spread this
+jumps the book can relax to a one-tick spread, as a large-tick book does. New limit orders are
+placed at distance ``d`` from it (clipped so they never cross), liquidity providers pull a stale
+touch (an ask below ``fair`` or a bid above it) at a rate that grows with the staleness, and market
+orders lean towards ``fair``. When ``fair`` sits inside the spread this
 is CST's placement relative to the touch; when it moves, the book follows it the way a real one
 follows information: takers pick off stale quotes and makers requote.
 
@@ -69,14 +70,16 @@ cdef bint CRC_READY = False
 cdef void crc_init() noexcept nogil:
     global CRC_READY
     cdef uint32_t c
-    cdef int n, k
+    cdef int n, bits
     for n in range(256):
         c = <uint32_t>n
-        for k in range(8):
+        bits = 8
+        while bits > 0:
             if c & 1:
                 c = 0xEDB88320U ^ (c >> 1)
             else:
                 c = c >> 1
+            bits -= 1
         CRC_TABLE[n] = c
     CRC_READY = True
 
@@ -502,7 +505,7 @@ cdef class Engine:
         return self._scan_up(ASK, tick + 1, SCAN_LIMIT)
 
     cdef int64_t _window_worst(self, int side, int depth) noexcept nogil:
-        """Tick of the depth-th level from the touch (or the last level); -1 if the side is empty."""
+        """Tick of the depth-th level from the touch (or the last level); -1 if a side is empty."""
         cdef uint64_t* occ = self.occ + side * NWORDS
         cdef int64_t tick = self.best[side]
         cdef int64_t remaining = depth
@@ -586,7 +589,8 @@ cdef class Engine:
         self._fen_add(side, tick & RING_MASK, 1)
         self._mark_dirty(side, tick)
 
-    cdef void _reduce_level(self, int side, int64_t tick, int64_t lots, int32_t orders) noexcept nogil:
+    cdef void _reduce_level(self, int side, int64_t tick, int64_t lots,
+                            int32_t orders) noexcept nogil:
         """Take ``lots`` and ``orders`` off a level; an emptied level is removed."""
         cdef int64_t i = side * RING + (tick & RING_MASK)
         if lots >= self.size[i] or orders >= self.count[i]:
@@ -619,11 +623,11 @@ cdef class Engine:
     cdef void _seed_book(self, double orders_per_side) noexcept:
         """Start near the stationary state: each side gets Poisson(λ(d)/θ)-like order counts."""
         cdef int side
-        cdef int64_t k
         cdef int64_t n = <int64_t>orders_per_side
         cdef int64_t tick
         cdef int d
-        for k in range(n):
+        while n > 0:
+            n -= 1
             for side in range(2):
                 d = self._distance()
                 tick = self._placement(side, d)
@@ -705,7 +709,7 @@ cdef class Engine:
         self._purge_far()
 
     cdef void _purge_far(self) noexcept nogil:
-        """Drop levels more than ``purge_distance`` ticks from the mid (keeps the ring unambiguous)."""
+        """Drop levels over ``purge_distance`` ticks from the mid (keeps the ring unambiguous)."""
         cdef int64_t tick, i
         cdef int64_t lo = self.ref_tick - self.purge_distance
         cdef int64_t hi = self.ref_tick + self.purge_distance
@@ -946,13 +950,14 @@ cdef class Engine:
         """OKX CRC32 of the top 25 levels, ``bid:size:ask:size`` interleaved, signed int32."""
         cdef char buf[4096]
         cdef int n = 0
-        cdef int k
+        cdef int levels = 25
         cdef int64_t tick[2]
         cdef int64_t i
         cdef int side
         tick[BID] = self.best[BID]
         tick[ASK] = self.best[ASK]
-        for k in range(25):
+        while levels > 0:
+            levels -= 1
             for side in range(2):
                 if tick[side] < 0:
                     continue
@@ -1150,9 +1155,11 @@ cdef class Engine:
                 changed = True
             for k in range(n):
                 top[side][k] = self.scratch[k]
-                if (not changed and (self.scratch[k].tick != view.last[side][k].tick
-                        or self.scratch[k].size != view.last[side][k].size
-                        or self.scratch[k].count != view.last[side][k].count)):
+                if not changed and (
+                    self.scratch[k].tick != view.last[side][k].tick
+                    or self.scratch[k].size != view.last[side][k].size
+                    or self.scratch[k].count != view.last[side][k].count
+                ):
                     changed = True
         if not changed and self.now_ns - view.last_frame_ns < HEARTBEAT_NS:
             return
@@ -1364,9 +1371,12 @@ cdef class Engine:
         """The true book: top ``depth`` levels of a side as (ticks, lots, orders) lists."""
         cdef Py_ssize_t n = self._collect_window(side, depth)
         cdef Py_ssize_t k
-        return ([self.scratch[k].tick for k in range(n)],
-                [self.scratch[k].size for k in range(n)],
-                [self.scratch[k].count for k in range(n)])
+        cdef list ticks = [], lots = [], orders = []
+        for k in range(n):
+            ticks.append(self.scratch[k].tick)
+            lots.append(self.scratch[k].size)
+            orders.append(self.scratch[k].count)
+        return ticks, lots, orders
 
     def format_levels(self, int side, int depth):
         """Top ``depth`` levels as OKX rows ``[px, sz, "0", numOrders]`` of strings."""
@@ -1466,8 +1476,10 @@ cdef int format_decimal(char* out, int64_t units, int places) noexcept nogil:
     cdef int64_t whole, frac
     cdef char digits[20]
     cdef int last
-    for k in range(places):
+    k = places
+    while k > 0:
         scale *= 10
+        k -= 1
     whole = units // scale
     frac = units - whole * scale
     n = format_int(out, whole)

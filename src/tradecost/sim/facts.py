@@ -2,10 +2,11 @@
 
 Used by the tests (``tests/sim/test_stylized_facts.py``), by ``examples/plot_simulated_market.py``
 for ``docs/simulated-market.md``, and useful on any recorded stream. The facts follow the usual
-lists (Cont 2001, "Empirical properties of asset returns: stylized facts and statistical issues",
-Quantitative Finance 1; Bouchaud, Bonart, Donier & Gould 2018, "Trades, Quotes and Prices", ch. 2–4):
-a spread that is mostly one tick on a large-tick book, a depth profile, heavy-tailed trade sizes,
-and volatility clustering (positive autocorrelation of absolute returns).
+lists (Cont 2001, "Empirical properties of asset returns: stylized facts and statistical
+issues", Quantitative Finance 1; Bouchaud, Bonart, Donier & Gould 2018, "Trades, Quotes and
+Prices", ch. 2–4): a spread that is mostly one tick on a large-tick book, a depth profile,
+heavy-tailed trade sizes, and volatility clustering (positive autocorrelation of absolute
+returns).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def sample_market(
         raise InvalidInputError("seconds and interval_s must be positive, seconds >= interval_s")
     tick = float(market.params.tick_size)
     lots_per_unit = 1.0 / float(market.params.lot_size)
-    steps = int(round(seconds / interval_s))
+    steps = round(seconds / interval_s)
     mids = np.empty(steps)
     spreads = np.empty(steps, dtype=np.int64)
     regimes = np.empty(steps, dtype=np.int64)
@@ -163,7 +164,7 @@ def hill_tail_exponent(values: npt.ArrayLike, tail_fraction: float = 0.05) -> fl
     """
     x = np.sort(np.asarray(values, dtype=np.float64))[::-1]
     x = x[x > 0]
-    k = max(int(math.ceil(tail_fraction * len(x))), 2)
+    k = max(math.ceil(tail_fraction * len(x)), 2)
     if len(x) <= k:
         raise InvalidInputError(f"need more than {k} positive values, got {len(x)}")
     logs = np.log(x[:k] / x[k])

@@ -95,7 +95,9 @@ def _frames(lines: Iterable[str], inst_id: str) -> Iterable[dict[str, Any]]:
             yield message
 
 
-def measure_capture(lines: Iterable[str], inst_id: str = "BTC-USDT", tick: float = 0.1) -> CaptureStatistics:
+def measure_capture(
+    lines: Iterable[str], inst_id: str = "BTC-USDT", tick: float = 0.1
+) -> CaptureStatistics:
     """Replay a capture's ``books``/``books-l2-tbt`` and ``trades`` frames of ``inst_id``."""
     bids: dict[float, tuple[float, int]] = {}
     asks: dict[float, tuple[float, int]] = {}
@@ -132,14 +134,12 @@ def measure_capture(lines: Iterable[str], inst_id: str = "BTC-USDT", tick: float
         best_bid, best_ask = max(bids), min(asks)
         mid = 0.5 * (best_bid + best_ask)
         worst_bid, worst_ask = min(bids), max(asks)
-        for rows, book, inside in (
-            (data["bids"], bids, lambda p, w=worst_bid: p >= w),
-            (data["asks"], asks, lambda p, w=worst_ask: p <= w),
-        ):
+        for rows, book, is_bid in ((data["bids"], bids, True), (data["asks"], asks, False)):
             for p_text, s_text, _, n_text in rows:
                 price, size = float(p_text), float(s_text)
                 old = book.get(price, (0.0, 0))[0]
-                if inside(price):
+                # only levels inside the previous window: window refills are not arrivals
+                if (price >= worst_bid) if is_bid else (price <= worst_ask):
                     if size > old:
                         distances.append(max(1, round(abs(price - mid) / tick + 0.5)))
                         sizes.append(size - old)
@@ -157,12 +157,18 @@ def measure_capture(lines: Iterable[str], inst_id: str = "BTC-USDT", tick: float
             mids.append(new_mid)
             for book in (bids, asks):
                 prices = np.fromiter(book, dtype=np.float64, count=len(book))
-                counts = np.fromiter((n for _, n in book.values()), dtype=np.float64, count=len(book))
-                dist = np.minimum(np.rint(np.abs(prices - new_mid) / tick + 0.5), 8000).astype(np.int64)
+                counts = np.fromiter(
+                    (n for _, n in book.values()), dtype=np.float64, count=len(book)
+                )
+                dist = np.minimum(np.rint(np.abs(prices - new_mid) / tick + 0.5), 8000).astype(
+                    np.int64
+                )
                 np.add.at(by_distance, dist, counts)
             times.append(int(data["ts"]))
     if updates < 10 or len(times) < 2 or times[-1] <= times[0]:
-        raise InvalidInputError(f"the capture has too few book updates of {inst_id} to fit ({updates})")
+        raise InvalidInputError(
+            f"the capture has too few book updates of {inst_id} to fit ({updates})"
+        )
     seconds = (times[-1] - times[0]) / 1000.0
     log_mid = np.log(np.asarray(mids))
     reach = max(int(np.median(window)), 2)

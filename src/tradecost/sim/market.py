@@ -1,8 +1,9 @@
 """A simulated market whose messages are OKX v5 frames: books and trades from one order flow.
 
-The order flow is a Cont–Stoikov–Talreja model (Cont, Stoikov & Talreja 2010, "A stochastic model for
-order book dynamics", Operations Research 58(3), §2) with heavy-tailed order sizes, market orders that
-sweep several levels, and a slowly varying regime. The compiled loop lives in
+The order flow is a Cont–Stoikov–Talreja model (Cont, Stoikov & Talreja 2010, "A stochastic
+model for order book dynamics", Operations Research 58(3), §2) with heavy-tailed order sizes,
+market orders that sweep several levels, a latent efficient price that moves by jumps, and a
+slowly varying regime. The compiled loop lives in
 :mod:`tradecost.sim._engine`; this module validates parameters, describes the instrument, and hands
 out frames exactly as OKX sends them (research notes §1.3–1.6 and §1.8 of the protocol facts).
 """
@@ -195,7 +196,9 @@ class MarketParams:
         for name in positive:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise InvalidInputError(f"MarketParams.{name} must be a positive number, got {value!r}")
+                raise InvalidInputError(
+                    f"MarketParams.{name} must be a positive number, got {value!r}"
+                )
         non_negative = (
             "limit_distance_exponent",
             "market_rate",
@@ -221,7 +224,9 @@ class MarketParams:
             for attr in ("activity", "aggression", "depth_scale", "mean_duration_s", "volatility"):
                 value = getattr(regime, attr)
                 if not (math.isfinite(value) and value > 0):
-                    raise InvalidInputError(f"Regime {regime.name!r}: {attr} must be > 0, got {value}")
+                    raise InvalidInputError(
+                        f"Regime {regime.name!r}: {attr} must be > 0, got {value}"
+                    )
         if not 0 <= self.initial_regime < len(self.regimes):
             raise InvalidInputError(
                 f"MarketParams.initial_regime {self.initial_regime} is not an index of regimes"
@@ -294,7 +299,9 @@ class BookSnapshot:
         return {
             "code": "0",
             "msg": "",
-            "data": [{"asks": self.asks, "bids": self.bids, "ts": str(self.ts), "seqId": self.seq_id}],
+            "data": [
+                {"asks": self.asks, "bids": self.bids, "ts": str(self.ts), "seqId": self.seq_id}
+            ],
         }
 
     def to_order_book(self) -> Any:
@@ -313,7 +320,9 @@ def _parse_decimal(name: str, text: str) -> Decimal:
     try:
         value = Decimal(text)
     except (InvalidOperation, TypeError) as exc:
-        raise InvalidInputError(f"MarketParams.{name} must be a decimal string, got {text!r}") from exc
+        raise InvalidInputError(
+            f"MarketParams.{name} must be a decimal string, got {text!r}"
+        ) from exc
     if not value.is_finite() or value <= 0:
         raise InvalidInputError(f"MarketParams.{name} must be positive, got {text!r}")
     return value
@@ -328,7 +337,9 @@ def _places_and_mult(value: Decimal) -> tuple[int, int]:
     return places, mult
 
 
-def _alias_table(weights: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
+def _alias_table(
+    weights: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
     """Walker/Vose alias table for sampling index i with probability weights[i] / Σ weights."""
     n = len(weights)
     scaled = weights * (n / weights.sum())
@@ -459,7 +470,7 @@ class SimulatedMarket:
             # stationary number of resting orders per side, λ/θ (CST §2)
             "initial_orders": float(p.limit_rate / p.cancel_rate),
         }
-        warmup_ns = int(round(p.warmup_s * 1e9))
+        warmup_ns = round(p.warmup_s * 1e9)
         self._engine = _engine.Engine(
             seed,
             model,
@@ -469,7 +480,7 @@ class SimulatedMarket:
             aggression,
             duration,
             volatility,
-            int(round(p.initial_price / float(tick))),
+            round(p.initial_price / float(tick)),
             price_places,
             price_mult,
             size_places,
@@ -508,13 +519,17 @@ class SimulatedMarket:
         wanted = tuple(dict.fromkeys(channels))
         for name in wanted:
             if name not in CHANNEL_IDS:
-                raise InvalidInputError(f"unknown channel {name!r}; choose from {', '.join(CHANNELS)}")
+                raise InvalidInputError(
+                    f"unknown channel {name!r}; choose from {', '.join(CHANNELS)}"
+                )
         if not wanted:
             raise InvalidInputError("channels is empty")
         if n is not None and n < 0:
             raise InvalidInputError(f"n must be >= 0, got {n}")
         if duration is not None and not (math.isfinite(duration) and duration >= 0):
-            raise InvalidInputError(f"duration must be a non-negative number of seconds, got {duration}")
+            raise InvalidInputError(
+                f"duration must be a non-negative number of seconds, got {duration}"
+            )
         return self._stream_events(wanted, checksum, n, duration)
 
     def messages(
@@ -546,12 +561,14 @@ class SimulatedMarket:
             self.params.update_interval_ms * 1_000_000,
             self.params.bbo_interval_ms * 1_000_000,
         )
-        until = -1 if duration is None else engine.time_ns + int(round(duration * 1e9))
+        until = -1 if duration is None else engine.time_ns + round(duration * 1e9)
         remaining = n
         names = _CHANNEL_NAMES
         while remaining is None or remaining > 0:
             if stream != self._stream:
-                raise RuntimeError("this market was re-subscribed by a newer messages()/events() call")
+                raise RuntimeError(
+                    "this market was re-subscribed by a newer messages()/events() call"
+                )
             batch = 512 if remaining is None else min(512, remaining)
             stamps, ids, frames = engine.generate(batch, until)
             for k in range(len(frames)):
@@ -578,7 +595,7 @@ class SimulatedMarket:
             assert seconds is not None
             if not (math.isfinite(seconds) and seconds >= 0):
                 raise InvalidInputError(f"seconds must be >= 0, got {seconds}")
-            self._engine.run_for(int(round(seconds * 1e9)))
+            self._engine.run_for(round(seconds * 1e9))
 
     def book_snapshot(self, depth: int = 400) -> BookSnapshot:
         """The true current book, top ``depth`` levels per side (OKX row strings)."""
@@ -619,7 +636,8 @@ class SimulatedMarket:
     @property
     def regime(self) -> Regime:
         """The regime the market is in now."""
-        return self.params.regimes[self._engine.regime_index]
+        regime: Regime = self.params.regimes[self._engine.regime_index]
+        return regime
 
     @property
     def activity(self) -> float:
