@@ -165,14 +165,12 @@ def main() -> None:
     print(f"median taker order (BTC)     {np.median(fine.order_sizes):.5f}")
     print(f"Hill tail exponent (5 %)     {alpha:.2f}")
     print(f"1-s mid volatility (ticks)   {np.std(fine.returns(10)) * fine.mid.mean() / 0.1:.1f}")
-    print(
-        f"ACF |r| lag 1/30/120 s       {[round(abs_return_autocorrelation(returns, g), 3) for g in (1, 30, 120)]}"
-    )
+    acf = [round(abs_return_autocorrelation(returns, g), 3) for g in (1, 30, 120)]
+    print(f"ACF |r| lag 1/30/120 s       {acf}")
     for r in sorted(set(long.regime.tolist())):
         mask = long.regime[1:] == r
-        print(
-            f"regime {names[r]:<9} share {mask.mean():.2f}  1-s vol {np.std(returns[mask]) * 1e4:.2f} bps"
-        )
+        vol = np.std(returns[mask]) * 1e4
+        print(f"regime {names[r]:<9} share {mask.mean():.2f}  1-s vol {vol:.2f} bps")
     if real is not None:
         print(f"recorded one-tick share      {np.mean(real[0] == 1):.3f}")
 
