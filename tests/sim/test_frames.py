@@ -289,3 +289,23 @@ def test_bad_parameters_are_rejected(kwargs: dict[str, object], message: str) ->
 def test_unknown_channel_is_rejected() -> None:
     with pytest.raises(InvalidInputError, match="unknown channel"):
         SimulatedMarket(seed=1).messages(channels=("tickers",))
+
+
+def test_a_quiet_book_sends_a_heartbeat_update_every_60_s() -> None:
+    """No change for 60 s: an empty update with seqId == prevSeqId (OKX §1.5); books5 resends."""
+    params = MarketParams(
+        limit_rate=1e-4, cancel_rate=1e-7, market_rate=0.0, volatility=0.0, warmup_s=0.0
+    )
+    market = SimulatedMarket(seed=1, params=params)
+    books, books5 = [], []
+    for event in market.events(channels=("books", "books5"), duration=130.0):
+        data = json.loads(event.frame)["data"][0]
+        (books if event.channel == "books" else books5).append((event.ts_ns, data))
+    assert [d.get("prevSeqId") for _, d in books[:1]] == [-1]
+    heartbeats = books[1:]
+    assert len(heartbeats) == 2
+    for ts_ns, data in heartbeats:
+        assert data["bids"] == [] and data["asks"] == []
+        assert data["seqId"] == data["prevSeqId"] == books[0][1]["seqId"]
+    assert [ts - books[0][0] for ts, _ in heartbeats] == [60_000_000_000, 120_000_000_000]
+    assert len(books5) == 3
