@@ -304,8 +304,9 @@ def test_a_quiet_book_sends_a_heartbeat_update_every_60_s() -> None:
     assert [d.get("prevSeqId") for _, d in books[:1]] == [-1]
     heartbeats = books[1:]
     assert len(heartbeats) == 2
-    for ts_ns, data in heartbeats:
-        assert data["bids"] == [] and data["asks"] == []
+    for _ts_ns, data in heartbeats:
+        assert data["bids"] == []
+        assert data["asks"] == []
         assert data["seqId"] == data["prevSeqId"] == books[0][1]["seqId"]
     assert [ts - books[0][0] for ts, _ in heartbeats] == [60_000_000_000, 120_000_000_000]
     assert len(books5) == 3
