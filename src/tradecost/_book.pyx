@@ -7,10 +7,11 @@ Each side is one contiguous array sorted so that the best level is last (see ``L
 .pxd): updates cluster at the touch, so inserts and deletes there move almost nothing.
 """
 
+cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.math cimport NAN, isfinite
-from libc.stdint cimport INT64_MAX, int8_t, int64_t
+from libc.stdint cimport INT64_MAX, int8_t, int64_t, uint64_t
 from libc.stdlib cimport free, realloc, strtod
 from libc.string cimport memcmp, memcpy, memmove
 
@@ -46,11 +47,14 @@ cdef enum:
     NUMBER_BUFFER = 64
 
 cdef int64_t POW10[19]
+cdef int64_t POW10_LIMIT[19]  # the largest m with m * POW10[k] in int64
 cdef double POW10_DOUBLE[23]
 cdef int _i
 POW10[0] = 1
 for _i in range(1, 19):
     POW10[_i] = POW10[_i - 1] * 10
+for _i in range(19):
+    POW10_LIMIT[_i] = INT64_MAX // POW10[_i]
 POW10_DOUBLE[0] = 1.0
 for _i in range(1, 23):
     POW10_DOUBLE[_i] = POW10_DOUBLE[_i - 1] * 10.0
@@ -64,6 +68,7 @@ cdef enum:
     E_ZERO = 4
     E_OFF_GRID = 5
     E_OVERFLOW = 6
+    FALLBACK = 100  # the fast path declines; the general parser takes over
 
 # 2**53: integers up to here are exact in a double.
 cdef int64_t EXACT_DOUBLE_LIMIT = 9007199254740992
@@ -202,15 +207,18 @@ cdef int price_to_tick(int64_t mantissa, int scale, int64_t tick_mantissa, int t
         return E_ZERO
     if scale <= tick_scale:
         shift = tick_scale - scale
-        if shift > 18 or mantissa > INT64_MAX // POW10[shift]:
+        if shift > 18 or mantissa > POW10_LIMIT[shift]:
             return E_OVERFLOW
         numerator = mantissa * POW10[shift]
+        if tick_mantissa == 1:  # ticks like 0.1 or 0.01: no division at all
+            tick[0] = numerator
+            return OK
         if numerator % tick_mantissa != 0:
             return E_OFF_GRID
         tick[0] = numerator // tick_mantissa
         return OK
     shift = scale - tick_scale
-    if shift > 18 or tick_mantissa > INT64_MAX // POW10[shift]:
+    if shift > 18 or tick_mantissa > POW10_LIMIT[shift]:
         return E_OFF_GRID  # the tick is wider than any int64 mantissa at this scale
     denominator = tick_mantissa * POW10[shift]
     if mantissa % denominator != 0:
@@ -347,6 +355,75 @@ cdef int scan_integer(Cursor* c, int64_t* out) noexcept nogil:
         i += 1
     out[0] = -v if negative else v
     return OK
+
+
+cdef inline int fast_decimal(Cursor* c, int64_t* mantissa, int* scale,
+                             double* value) noexcept nogil:
+    """The common case in one pass: a quoted plain decimal ("95000.1") of at most 18 digits
+    whose double is exact to compute. Anything else returns FALLBACK with the cursor unmoved."""
+    cdef const unsigned char* p = c.p
+    cdef const unsigned char* end = c.end
+    cdef const unsigned char* first
+    cdef const unsigned char* point = NULL
+    cdef uint64_t m = 0  # unsigned: wraps harmlessly past 18 digits, which then fall back
+    cdef unsigned int digit
+    cdef Py_ssize_t digits
+    if p < end and p[0] != c'"':
+        skip_whitespace(c)
+        p = c.p
+    if p >= end or p[0] != c'"':
+        return FALLBACK
+    p += 1
+    first = p
+    while p < end:
+        digit = <unsigned int>p[0] - <unsigned int>c'0'
+        if digit < 10:
+            m = m * 10 + digit
+        elif p[0] == c'.' and point == NULL:
+            point = p
+        else:
+            break
+        p += 1
+    if p >= end or p[0] != c'"':
+        return FALLBACK
+    digits = (p - first) - (point != NULL)
+    if digits == 0 or digits > 18 or m > <uint64_t>EXACT_DOUBLE_LIMIT:
+        return FALLBACK
+    scale[0] = <int>(p - point - 1) if point != NULL else 0
+    if scale[0] > 22:
+        return FALLBACK
+    c.p = p + 1
+    mantissa[0] = <int64_t>m
+    value[0] = <double>m / POW10_DOUBLE[scale[0]]
+    return OK
+
+
+cdef inline int skip_rest_of_level(Cursor* c) noexcept nogil:
+    """Skip the fields after price and size ("0", "13") up to and including the closing ']'."""
+    cdef const unsigned char* p
+    while True:
+        skip_whitespace(c)
+        if c.p >= c.end:
+            c.error = "unexpected end of message in a level"
+            return E_SYNTAX
+        if c.p[0] == c']':
+            c.p += 1
+            return OK
+        if c.p[0] != c',':
+            c.error = "expected ',' or ']' in a level"
+            return E_SYNTAX
+        c.p += 1
+        skip_whitespace(c)
+        p = c.p
+        if p < c.end and p[0] == c'"':
+            p += 1
+            while p < c.end and p[0] != c'"' and p[0] != c'\\':
+                p += 1
+            if p < c.end and p[0] == c'"':
+                c.p = p + 1
+                continue
+        if skip_value(c, 3) != OK:
+            return E_SYNTAX
 
 
 cdef int skip_value(Cursor* c, int depth) noexcept nogil:
@@ -770,9 +847,12 @@ cdef class BookMessage:
             level = &side.levels[side.n]
             if expect(c, c'[', "a level must be an array [price, size, ...]") != OK:
                 return E_SYNTAX
-            if scan_number_token(c, &s, &n) != OK:
-                return E_SYNTAX
-            status = parse_decimal(s, n, &mantissa, &scale, &value)
+            s = c.p
+            status = fast_decimal(c, &mantissa, &scale, &value)
+            if status == FALLBACK:
+                if scan_number_token(c, &s, &n) != OK:
+                    return E_SYNTAX
+                status = parse_decimal(s, n, &mantissa, &scale, &value)
             if status != OK or mantissa == 0:
                 c.p = s
                 c.error = ("a price must be a positive decimal" if status != E_DIGITS
@@ -782,9 +862,12 @@ cdef class BookMessage:
             level.price_scale = <int8_t>scale
             if expect(c, c',', "a level needs a size after the price") != OK:
                 return E_SYNTAX
-            if scan_number_token(c, &s, &n) != OK:
-                return E_SYNTAX
-            status = parse_decimal(s, n, &mantissa, &scale, &value)
+            s = c.p
+            status = fast_decimal(c, &mantissa, &scale, &value)
+            if status == FALLBACK:
+                if scan_number_token(c, &s, &n) != OK:
+                    return E_SYNTAX
+                status = parse_decimal(s, n, &mantissa, &scale, &value)
             if status != OK:
                 c.p = s
                 c.error = ("a size must be a non-negative decimal" if status != E_DIGITS
@@ -793,13 +876,7 @@ cdef class BookMessage:
             level.size_mantissa = mantissa
             level.size_scale = <int8_t>scale
             level.size = value
-            skip_whitespace(c)
-            while c.p < c.end and c.p[0] == c',':
-                c.p += 1
-                if skip_value(c, 3) != OK:
-                    return E_SYNTAX
-                skip_whitespace(c)
-            if expect(c, c']', "expected ']' closing a level") != OK:
+            if skip_rest_of_level(c) != OK:
                 return E_SYNTAX
             side.n += 1
             skip_whitespace(c)
@@ -1411,18 +1488,24 @@ cdef inline int side_sign(object side) except 0:
 
 cdef inline double checked_target(object notional, object quantity, bint* by_notional) except -1:
     cdef double target
-    if (notional is None) == (quantity is None):
+    cdef object raw
+    if quantity is None and notional is not None:
+        by_notional[0] = True
+        raw = notional
+    elif notional is None and quantity is not None:
+        by_notional[0] = False
+        raw = quantity
+    else:
         raise InvalidInputError("give exactly one of notional= (quote units) or quantity= "
                                 "(base units)")
-    by_notional[0] = notional is not None
-    name = "notional" if by_notional[0] else "quantity"
-    raw = notional if by_notional[0] else quantity
     try:
         target = raw
     except TypeError:
-        raise InvalidInputError(f"{name}={raw!r} is not a number") from None
+        raise InvalidInputError(
+            f"{'notional' if by_notional[0] else 'quantity'}={raw!r} is not a number") from None
     if not isfinite(target) or target <= 0.0:
-        raise InvalidInputError(f"{name}={raw!r} must be a finite number > 0")
+        raise InvalidInputError(
+            f"{'notional' if by_notional[0] else 'quantity'}={raw!r} must be a finite number > 0")
     return target
 
 
@@ -1465,6 +1548,7 @@ cdef void walk_side(const Side* side, double tick_value, double target, bint by_
         out.remaining = target - (notional if by_notional else quantity)
 
 
+@cython.freelist(16)
 cdef class Fill:
     """The result of walking the book for one order: what an immediate market order would get.
 
