@@ -36,6 +36,7 @@ from tradecost.impact import (
 
 _load_book()  # a clear CompiledCoreError, not a bare ImportError, when the core is not built
 
+from tradecost import sim  # noqa: E402
 from tradecost._book import (  # noqa: E402
     BookMessage,
     Fill,
@@ -72,6 +73,7 @@ __all__ = [
     "SubscriptionError",
     "TradecostError",
     "__version__",
+    "sim",
     "walk_book",
     "walk_book_curve",
 ]

@@ -1,3 +1,21 @@
-"""Simulated venues for tests, demos and training data."""
+"""Simulated venues for tests, demos and training data.
 
-from tradecost.sim.exchange import SimulatedExchange as SimulatedExchange
+``SimulatedMarket`` generates OKX v5 traffic from a stochastic order-flow model (see
+``docs/simulated-market.md``); ``MarketParams`` and ``Regime`` describe its order flow.
+``SimulatedExchange`` serves any source of frames over a real OKX-protocol WebSocket on
+127.0.0.1 (see ``docs/feed.md``).
+"""
+
+from __future__ import annotations
+
+from tradecost.sim.exchange import SimulatedExchange
+from tradecost.sim.market import BookSnapshot, MarketParams, Regime, SimulatedMarket, TimedFrame
+
+__all__ = [
+    "BookSnapshot",
+    "MarketParams",
+    "Regime",
+    "SimulatedExchange",
+    "SimulatedMarket",
+    "TimedFrame",
+]
