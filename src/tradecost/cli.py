@@ -9,8 +9,9 @@ import sys
 import time
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
+from tradecost import simulate
 from tradecost.errors import TradecostError
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL
 from tradecost.feeds.okx.instruments import Instrument, bundled_instruments
@@ -166,13 +167,19 @@ async def _serve(frames: Sequence[tuple[int, str | bytes]], args: argparse.Names
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit code 2), as for every other invalid input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tradecost", description="What will this order cost me right now?"
-    )
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="tradecost", description="What will this order cost me right now?")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_record(subparsers)
     _add_replay(subparsers)
+    simulate.add_parser(subparsers)
     return parser
 
 
