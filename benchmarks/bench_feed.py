@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -31,6 +32,7 @@ from tradecost.feeds.okx import Backoff, OKXFeed, OKXProtocol
 BTC = "BTC-USDT"
 N_THROUGHPUT = 50_000
 N_LATENCY = 10_000
+N_E2E = int(os.environ.get("TRADECOST_E2E_FRAMES", "100000"))  # bytes → estimate, main() only
 
 
 def stream(n: int, seed: int = 1) -> list[str]:
@@ -68,7 +70,7 @@ def _serve(frames: list[str], rate: float | None, port_queue: Any, result_queue:
     asyncio.run(main())
 
 
-def run_loopback(n: int, rate: float | None) -> dict[str, Any]:
+def run_loopback(n: int, rate: float | None, estimate: bool = False) -> dict[str, Any]:
     frames = stream(n)
     last_seq = json.loads(frames[-1])["data"][0]["seqId"]
     context = multiprocessing.get_context("spawn")
@@ -77,13 +79,20 @@ def run_loopback(n: int, rate: float | None) -> dict[str, Any]:
     server.start()
     try:
         port = port_queue.get(timeout=30)
-        return asyncio.run(_client(port, last_seq, len(frames), result_queue))
+        return asyncio.run(_client(port, last_seq, len(frames), result_queue, estimate))
     finally:
         server.kill()
         server.join()
 
 
-async def _client(port: int, last_seq: int, n: int, result_queue: Any) -> dict[str, Any]:
+async def _client(
+    port: int, last_seq: int, n: int, result_queue: Any, estimate: bool = False
+) -> dict[str, Any]:
+    """With ``estimate``, every book event is priced (a $100k market buy, fees, square-root
+    impact) inside the receive path before the time is stamped: bytes → CostEstimate ready."""
+    from tradecost.estimator import CostEstimator
+
+    estimator = CostEstimator("okx", BTC, "Lv1", volatility=0.02, daily_volume_usd=1e9)
     feed = OKXFeed(
         BTC,
         url=f"ws://127.0.0.1:{port}/ws/v5/public",
@@ -101,6 +110,9 @@ async def _client(port: int, last_seq: int, n: int, result_queue: Any) -> dict[s
 
         def timed_receive(frame: str | bytes, local_ts: int) -> Any:
             events = original(frame, local_ts)
+            if estimate:
+                for event in events:
+                    estimator.estimate(event.book, "buy", 100_000.0)
             applied.append(time.time_ns())
             if protocol.last_seq_id(BTC) == last_seq:
                 done.set()
@@ -173,6 +185,17 @@ def test_loopback_latency(benchmark: Any) -> None:
     assert results[0]["gaps"] == 0
 
 
+def test_loopback_latency_to_estimate(benchmark: Any) -> None:
+    """Bytes on the socket → CostEstimate ready ($100k market buy priced on every update)."""
+    results: list[dict[str, Any]] = []
+    benchmark.pedantic(
+        lambda: results.append(run_loopback(N_LATENCY, 2_000.0, estimate=True)), rounds=1
+    )
+    benchmark.extra_info["latency_us_p50"] = results[0]["latency_us_p50"]
+    benchmark.extra_info["latency_us_p99"] = results[0]["latency_us_p99"]
+    assert results[0]["gaps"] == 0
+
+
 def main() -> None:
     frames = stream(20_001)
     timings = []
@@ -195,6 +218,7 @@ def main() -> None:
         zero_timings.append((time.perf_counter() - started) / (len(zero) - 1))
     throughput = [run_loopback(N_THROUGHPUT, None) for _ in range(5)]
     latency = run_loopback(N_LATENCY, 2_000.0)
+    to_estimate = run_loopback(N_E2E, 2_000.0, estimate=True)
     print(
         json.dumps(
             {
@@ -211,6 +235,9 @@ def main() -> None:
                 "latency_us_p50": round(latency["latency_us_p50"], 1),
                 "latency_us_p99": round(latency["latency_us_p99"], 1),
                 "latency_frames": latency["frames"],
+                "to_estimate_us_p50": round(to_estimate["latency_us_p50"], 1),
+                "to_estimate_us_p99": round(to_estimate["latency_us_p99"], 1),
+                "to_estimate_frames": to_estimate["frames"],
             },
             indent=1,
         )
