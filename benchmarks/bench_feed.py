@@ -9,7 +9,7 @@
   just before the server's ``send`` to just after the feed's protocol applied it (same host,
   ``CLOCK_REALTIME`` on both sides): p50 / p99 in ``extra_info``.
 
-``python benchmarks/bench_feed.py`` prints the numbers as JSON (quoted in docs/performance-feed.md).
+``python benchmarks/bench_feed.py`` prints the numbers as JSON (quoted in docs/performance.md).
 """
 
 from __future__ import annotations

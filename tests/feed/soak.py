@@ -1,7 +1,7 @@
 """Soak driver: many messages through SimulatedExchange → socket → OKXFeed, faults sprinkled in.
 
 Used by ``tests/feed/test_soak.py`` (100k messages in the normal suite, 1M marked slow) and by
-``benchmarks/soak_feed.py`` (prints the numbers quoted in docs/performance-feed.md).
+``benchmarks/soak_feed.py`` (prints the numbers quoted in docs/performance.md).
 """
 
 from __future__ import annotations
