@@ -41,6 +41,7 @@ from tradecost._book import (  # noqa: E402
     walk_book_curve,
 )
 from tradecost.side import Side  # noqa: E402
+from tradecost import sim  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "Side",
     "TradecostError",
     "__version__",
+    "sim",
     "walk_book",
     "walk_book_curve",
 ]
