@@ -42,6 +42,7 @@ from tradecost._book import (  # noqa: E402
 )
 from tradecost.side import Side  # noqa: E402
 from tradecost import sim  # noqa: E402
+from tradecost.models import MakerTakerClassifier, SlippageRegressor  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -76,3 +77,4 @@ __all__ += [
     "UnknownFeeScheduleError",
     "UnverifiedFeeTableWarning",
 ]
+__all__ += ["MakerTakerClassifier", "SlippageRegressor"]

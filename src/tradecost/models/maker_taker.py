@@ -101,11 +101,11 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             raise InvalidInputError(f"C must be > 0, got {self.C!r}")
         if self.horizon_feature is not None and not 0 <= self.horizon_feature < X.shape[1]:
             raise InvalidInputError(f"horizon_feature={self.horizon_feature} is not a column")
-        target_type = type_of_target(y, input_name="y")
+        target_type = type_of_target(y, input_name="y", raise_unknown=True)
         if target_type not in ("binary",):
             raise ValueError(
-                f"MakerTakerClassifier needs binary labels (filled or not); got {target_type} "
-                f"target with classes {np.unique(y)[:5]!r}"
+                "Only binary classification is supported. MakerTakerClassifier needs labels "
+                f"filled / not filled; got a {target_type} target"
             )
         self.classes_, encoded = np.unique(y, return_inverse=True)
         labels = encoded.astype(np.float64)
@@ -160,14 +160,18 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         return np.column_stack([1.0 - p, p])
 
     def decision_function(self, X: npt.ArrayLike) -> _F64:
-        """The linear predictor η (log-odds for logit, ln of the integrated hazard for
-        cloglog)."""
-        return self._linear_predictor(X)
+        """Log-odds of a fill, ln(P / (1 − P)), for either link (positive: fill more likely)."""
+        eta = self._linear_predictor(X)
+        if self.link == "logit":
+            return eta
+        rate = np.exp(np.minimum(eta, 700.0))
+        result: _F64 = np.log(-np.expm1(-rate)) + rate
+        return result
 
     def predict(self, X: npt.ArrayLike) -> npt.NDArray[Any]:
         """The more likely class."""
-        proba = self.predict_proba(X)
-        result: npt.NDArray[Any] = self.classes_[(proba[:, 1] > 0.5).astype(np.int64)]
+        positive = self.decision_function(X) > 0
+        result: npt.NDArray[Any] = self.classes_[positive.astype(np.int64)]
         return result
 
     def compile(self) -> FillPredictor:
