@@ -48,6 +48,10 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             when every row shares one horizon (it is then absorbed in the intercept). With
             ``"cloglog"`` ln h is an offset (coefficient fixed at 1); with ``"logit"`` ln h is
             a regressor.
+        horizon_effect: ``"offset"`` (cloglog: coefficient of ln h fixed at 1, a constant
+            fill hazard as in Avellaneda–Stoikov) or ``"free"`` (cloglog: fitted coefficient γ,
+            P = 1 − exp(−A e^{β·x} h^γ), a Weibull proportional-hazards model). The logit always
+            fits γ.
         C: inverse L2 penalty on the standardised coefficients (scikit-learn's convention:
             loss = C·Σ log-loss + ½‖β‖²).
         max_iter, tol: IRLS iterations and convergence tolerance on the penalised
@@ -61,12 +65,14 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         self,
         link: str = "cloglog",
         horizon_feature: int | None = None,
+        horizon_effect: str = "offset",
         C: float = 1.0,
         max_iter: int = 100,
         tol: float = 1e-10,
     ) -> None:
         self.link = link
         self.horizon_feature = horizon_feature
+        self.horizon_effect = horizon_effect
         self.C = C
         self.max_iter = max_iter
         self.tol = tol
@@ -89,14 +95,25 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             )
         log_h = np.log(horizon)
         Z = X.copy()
-        Z[:, self.horizon_feature] = log_h if self.link == "logit" else 0.0
-        return Z, log_h
+        if self._offset:
+            Z[:, self.horizon_feature] = 0.0
+            return Z, log_h
+        Z[:, self.horizon_feature] = log_h
+        return Z, np.zeros(X.shape[0])
+
+    @property
+    def _offset(self) -> bool:
+        return self.link == "cloglog" and self.horizon_effect == "offset"
 
     def fit(self, X: npt.ArrayLike, y: npt.ArrayLike) -> Self:
         """Fit on features ``X`` and binary labels ``y`` (1 = filled within the horizon)."""
         X, y = validate_data(self, X, y, dtype=np.float64)
         if self.link not in ("logit", "cloglog"):
             raise InvalidInputError(f"link must be 'logit' or 'cloglog', got {self.link!r}")
+        if self.horizon_effect not in ("offset", "free"):
+            raise InvalidInputError(
+                f"horizon_effect must be 'offset' or 'free', got {self.horizon_effect!r}"
+            )
         if not (np.isfinite(self.C) and self.C > 0):
             raise InvalidInputError(f"C must be > 0, got {self.C!r}")
         if self.horizon_feature is not None and not 0 <= self.horizon_feature < X.shape[1]:
@@ -113,7 +130,7 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         mean = Z.mean(axis=0)
         scale = Z.std(axis=0)
         scale[scale == 0] = 1.0
-        if self.horizon_feature is not None and self.link == "cloglog":
+        if self.horizon_feature is not None and self._offset:
             mean[self.horizon_feature] = 0.0
         standard = (Z - mean) / scale
         if self.link == "logit":
@@ -130,9 +147,7 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         self.intercept_ = intercept - float(mean @ coef)
         self.horizon_coef_ = 0.0
         if self.horizon_feature is not None:
-            self.horizon_coef_ = (
-                1.0 if self.link == "cloglog" else float(coef[self.horizon_feature])
-            )
+            self.horizon_coef_ = 1.0 if self._offset else float(coef[self.horizon_feature])
             coef[self.horizon_feature] = 0.0
         self.coef_ = coef
         return self

@@ -149,7 +149,9 @@ class OnlineModels:
                 if rows.shape[0] >= self.min_samples:
                     fill_data = fill_dataset_from_rows(rows, 0)
                     if 0 < fill_data.y.sum() < fill_data.y.size:
-                        classifier = MakerTakerClassifier(horizon_feature=HORIZON)
+                        classifier = MakerTakerClassifier(
+                            horizon_feature=HORIZON, horizon_effect="free"
+                        )
                         classifier.fit(fill_data.X, fill_data.y)
                         fills, n_fills = classifier.compile(), rows.shape[0]
             self.predictors = Predictors(
