@@ -32,6 +32,7 @@ from tradecost.impact import (
 
 _load_book()  # a clear CompiledCoreError, not a bare ImportError, when the core is not built
 
+from tradecost import sim  # noqa: E402
 from tradecost._book import (  # noqa: E402
     BookMessage,
     Fill,
@@ -40,9 +41,8 @@ from tradecost._book import (  # noqa: E402
     walk_book,
     walk_book_curve,
 )
-from tradecost.side import Side  # noqa: E402
-from tradecost import sim  # noqa: E402
 from tradecost.models import MakerTakerClassifier, SlippageRegressor  # noqa: E402
+from tradecost.side import Side  # noqa: E402
 
 __version__ = "0.1.0"
 

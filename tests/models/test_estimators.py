@@ -89,7 +89,9 @@ def test_residual_of_adds_the_baseline_back():
 @pytest.mark.parametrize("link", ["cloglog", "logit"])
 def test_classifier_compiled_equals_predict_proba(link):
     rng = np.random.default_rng(4)
-    X = np.column_stack([rng.normal(size=2000), rng.normal(size=2000), rng.choice([1.0, 5.0], 2000)])
+    X = np.column_stack(
+        [rng.normal(size=2000), rng.normal(size=2000), rng.choice([1.0, 5.0], 2000)]
+    )
     eta = -0.5 - 0.8 * X[:, 0] + 0.3 * X[:, 1] + np.log(X[:, 2])
     y = (rng.random(2000) < -np.expm1(-np.exp(eta))).astype(int)
     model = MakerTakerClassifier(link=link, horizon_feature=2).fit(X, y)

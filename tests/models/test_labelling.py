@@ -12,8 +12,13 @@ BUY, SELL = 1, -1
 
 # trades after t0 = 0 (price in ticks of 0.1): sell 0.4@99.5, buy 0.5@99.5, sell 0.9@99.5,
 # sell 0.3@99.5, sell 1.0@99.0, at t = 1..5 s
-TAPE = [(1, 995, 0.4, SELL), (2, 995, 0.5, BUY), (3, 995, 0.9, SELL), (4, 995, 0.3, SELL),
-        (5, 990, 1.0, SELL)]
+TAPE = [
+    (1, 995, 0.4, SELL),
+    (2, 995, 0.5, BUY),
+    (3, 995, 0.9, SELL),
+    (4, 995, 0.3, SELL),
+    (5, 990, 1.0, SELL),
+]
 
 
 def run(price: int, queue: float, horizon_s: float, side: int = BUY, quantity: float = 0.1):

@@ -38,7 +38,8 @@ def fill_report(datasets):
 
 def test_datasets_are_realised_not_circular(datasets):
     slippage, fills = datasets
-    assert len(slippage) > 10_000 and len(fills) > 10_000
+    assert len(slippage) > 10_000
+    assert len(fills) > 10_000
     # the target differs from the decision-time walk: the book moved during the latency
     assert np.mean(np.abs(slippage.residual_bps) > 1e-9) > 0.5
     assert 0.1 < fills.y.mean() < 0.9
@@ -84,11 +85,13 @@ def test_online_models_fall_back_then_refit():
         online.on_frame(raw, ts_ns)
     online.wait()
     assert online.errors == []
-    assert online.refits >= 1 and online.predictors.generation == online.refits
+    assert online.refits >= 1
+    assert online.predictors.generation == online.refits
     assert online.predict_slippage(market_features, out) == "model"
     assert out[0] <= out[1]
     p, source = online.fill_probability(limit_features)
-    assert source == "model" and 0.0 < p < 1.0
+    assert source == "model"
+    assert 0.0 < p < 1.0
 
 
 def test_command_line_demo_json(capsys):

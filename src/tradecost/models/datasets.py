@@ -458,7 +458,7 @@ class DatasetBuilder:
             low, high = self.size_range_usd
             size = float(math.exp(rng.uniform(math.log(low), math.log(high))))
             row = np.empty(_SLIPPAGE_WIDTH)
-            self.extractor.extract(book, side, size, row)
+            self.extractor.extract(book, "buy" if side > 0 else "sell", size, row)
             row[_S_T0] = now
             row[_S_SIDE] = side
             row[_S_SIZE] = size
@@ -474,7 +474,9 @@ class DatasetBuilder:
             size = float(math.exp(rng.uniform(math.log(low), math.log(high))))
             horizon = self.horizons_s[int(rng.integers(len(self.horizons_s)))]
             row = np.empty(_FILL_WIDTH)
-            queue = self.extractor.extract_limit(book, side, distance, size, horizon, row)
+            queue = self.extractor.extract_limit(
+                book, "buy" if side > 0 else "sell", distance, size, horizon, row
+            )
             touch = book.best_bid if side > 0 else book.best_ask
             price_tick = book.price_to_ticks(touch) - side * distance
             quantity = size / book.ticks_to_price(price_tick)

@@ -68,8 +68,10 @@ def walk_forward_blocks(n: int, splits: int) -> list[tuple[slice, slice]]:
     if splits < 1:
         raise InvalidInputError(f"splits must be >= 1, got {splits}")
     edges = np.linspace(0, n, splits + 2).round().astype(int)
-    return [(slice(0, int(edges[k])), slice(int(edges[k]), int(edges[k + 1])))
-            for k in range(1, splits + 1)]
+    return [
+        (slice(0, int(edges[k])), slice(int(edges[k]), int(edges[k + 1])))
+        for k in range(1, splits + 1)
+    ]
 
 
 def _recent(train: slice, max_train: int | None) -> slice:
@@ -316,11 +318,15 @@ def _checks(report: dict[str, Any]) -> dict[str, bool]:
     checks: dict[str, bool] = {}
     for key, entry in slip.items():
         model = entry["model"]
-        checks[f"{key}_beats_walk_book"] = model["pinball_loss"] < entry["walk_book"]["pinball_loss"]
+        checks[f"{key}_beats_walk_book"] = (
+            model["pinball_loss"] < entry["walk_book"]["pinball_loss"]
+        )
         checks[f"{key}_beats_walk_book_quantile"] = (
             model["pinball_loss"] < entry["walk_book_quantile"]["pinball_loss"]
         )
-        checks[f"{key}_coverage_within_3_points"] = abs(model["coverage"] - entry["nominal"]) <= 0.03
+        checks[f"{key}_coverage_within_3_points"] = (
+            abs(model["coverage"] - entry["nominal"]) <= 0.03
+        )
     for name in ("cloglog", "cloglog_weibull", "logit"):
         checks[f"{name}_beats_base_rate_brier"] = fills[name]["brier"] < fills["base_rate"]["brier"]
         checks[f"{name}_beats_distance_only_brier"] = (
@@ -345,9 +351,7 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--source", metavar="FILE", help="a recording of raw OKX frames")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--seed", type=int, default=7, help="market and sampling seed")
-    parser.add_argument(
-        "--duration", type=float, default=2400.0, help="simulated seconds (--demo)"
-    )
+    parser.add_argument("--duration", type=float, default=2400.0, help="simulated seconds (--demo)")
     parser.add_argument("--latency-ms", type=float, default=250.0, help="submission latency")
     parser.add_argument("--decision-interval-ms", type=float, default=100.0)
     parser.add_argument("--min-usd", type=float, default=1e3, help="smallest market order")
@@ -375,21 +379,30 @@ def main_evaluate(argv: list[str] | None = None) -> int:
 
 def _print_summary(report: dict[str, Any]) -> None:
     slip = report["slippage"]
-    print(f"slippage: {slip['out_of_sample']} out-of-sample orders, latency {slip['latency_ms']} ms")
+    print(
+        f"slippage: {slip['out_of_sample']} out-of-sample orders, latency {slip['latency_ms']} ms"
+    )
     for key, entry in slip["quantiles"].items():
         for name in ("model", "walk_book_quantile", "walk_book"):
             m = entry[name]
-            print(f"  {key} {name:<20} pinball {m['pinball_loss']:.5f}  coverage {m['coverage']:.3f}")
+            print(
+                f"  {key} {name:<20} pinball {m['pinball_loss']:.5f}  coverage {m['coverage']:.3f}"
+            )
     for name, m in slip["mean_model"].items():
         print(f"  mean {name:<20} MAE {m['mae']:.5f}  R2 {m['r2']:.4f}")
     fills = report["maker_taker"]
-    print(f"maker/taker: {fills['out_of_sample']} out-of-sample orders, fill rate {fills['fill_rate']:.3f}")
+    print(
+        f"maker/taker: {fills['out_of_sample']} out-of-sample orders, "
+        f"fill rate {fills['fill_rate']:.3f}"
+    )
     for name, m in fills["models"].items():
         print(
             f"  {name:<14} log-loss {m['log_loss']:.4f}  Brier {m['brier']:.4f}  "
             f"AUC {m['auc']:.3f}  ECE {m['expected_calibration_error']:.4f}"
         )
-    print("checks: " + ", ".join(f"{k}={'ok' if v else 'FAIL'}" for k, v in report["checks"].items()))
+    print(
+        "checks: " + ", ".join(f"{k}={'ok' if v else 'FAIL'}" for k, v in report["checks"].items())
+    )
     print(f"elapsed {report['elapsed_s']} s")
 
 

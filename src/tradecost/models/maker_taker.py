@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -107,7 +107,7 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
 
     def fit(self, X: npt.ArrayLike, y: npt.ArrayLike) -> Self:
         """Fit on features ``X`` and binary labels ``y`` (1 = filled within the horizon)."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = cast("tuple[_F64, npt.NDArray[Any]]", validate_data(self, X, y, dtype=np.float64))
         if self.link not in ("logit", "cloglog"):
             raise InvalidInputError(f"link must be 'logit' or 'cloglog', got {self.link!r}")
         if self.horizon_effect not in ("offset", "free"):
@@ -154,7 +154,7 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
 
     def _linear_predictor(self, X: npt.ArrayLike) -> _F64:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = cast("_F64", validate_data(self, X, reset=False, dtype=np.float64))
         eta: _F64 = self.intercept_ + X @ self.coef_
         if self.horizon_feature is not None:
             horizon = X[:, self.horizon_feature]
@@ -168,10 +168,7 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     def predict_proba(self, X: npt.ArrayLike) -> _F64:
         """(n, 2): P(not filled), P(filled within the horizon), columns as ``classes_``."""
         eta = self._linear_predictor(X)
-        if self.link == "logit":
-            p = 1.0 / (1.0 + np.exp(-eta))
-        else:
-            p = -np.expm1(-np.exp(eta))
+        p = 1.0 / (1.0 + np.exp(-eta)) if self.link == "logit" else -np.expm1(-np.exp(eta))
         return np.column_stack([1.0 - p, p])
 
     def decision_function(self, X: npt.ArrayLike) -> _F64:
@@ -282,7 +279,8 @@ def fit_cloglog(
 
     value, score, weight = objective(params)
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    for iteration in range(1, max_iter + 1):
+        iterations = iteration
         gradient = design.T @ score - penalty * params
         hessian = (design * weight[:, None]).T @ design + np.diag(penalty)
         hessian[np.diag_indices_from(hessian)] += 1e-12

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,7 @@ check_fresh(_inference)
 __all__ = ["SlippageRegressor"]
 
 _KIND = "SlippageRegressor"
+_F64 = npt.NDArray[np.float64]
 
 
 class SlippageRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -93,7 +94,9 @@ class SlippageRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: npt.ArrayLike, y: npt.ArrayLike) -> Self:
         """Fit on features ``X`` (n, n_features) and realised slippage ``y`` (bps)."""
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        X, y = cast(
+            "tuple[_F64, _F64]", validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        )
         self._check_params(X.shape[1])
         target = y - X[:, self.residual_of] if self.residual_of is not None else y
         if self.kind == "linear":
@@ -126,7 +129,7 @@ class SlippageRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """(n, k) predictions in bps, one column per fitted quantile, ascending (never
         crossing). For the linear variant, one column: the mean."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = cast("_F64", validate_data(self, X, reset=False, dtype=np.float64))
         values = X @ self.coef_.T + self.intercept_
         result: npt.NDArray[np.float64] = np.sort(values, axis=1)
         return result
