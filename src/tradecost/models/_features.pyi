@@ -2,6 +2,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import disjoint_base
 
 from tradecost._book import OrderBook
 from tradecost.side import Side
@@ -12,6 +13,7 @@ N_LIMIT_FEATURES: int
 
 _OrderSide = Literal["buy", "sell", 1, -1] | Side
 
+@disjoint_base
 class FeatureExtractor:
     """Market-state features for the learned cost models, without allocation per call."""
 

@@ -1,11 +1,13 @@
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import disjoint_base
 
 SOURCE_HASH: str
 LINK_IDENTITY: int
 LINK_LOGIT: int
 LINK_CLOGLOG: int
 
+@disjoint_base
 class QuantilePredictor:
     """Linear slippage predictions in bps, sorted so quantiles never cross."""
 
@@ -24,6 +26,7 @@ class QuantilePredictor:
     def predict_quantile(self, x: npt.NDArray[np.float64], index: int) -> float: ...
     def predict_into(self, x: npt.NDArray[np.float64], out: npt.NDArray[np.float64]) -> None: ...
 
+@disjoint_base
 class FillPredictor:
     """P(fill) of a binary GLM with a logit or complementary log-log link."""
 
