@@ -48,6 +48,7 @@ from tradecost._book import (  # noqa: E402
 from tradecost.estimator import CostCurve, CostEstimate, CostEstimator  # noqa: E402
 from tradecost.feeds.okx import Instrument, OKXFeed  # noqa: E402
 from tradecost.latency import LatencyHistogram  # noqa: E402
+from tradecost.models import MakerTakerClassifier, SlippageRegressor  # noqa: E402
 from tradecost.side import Side  # noqa: E402
 
 __version__ = "0.1.0"
@@ -93,3 +94,4 @@ __all__ += [
     "UnknownFeeScheduleError",
     "UnverifiedFeeTableWarning",
 ]
+__all__ += ["MakerTakerClassifier", "SlippageRegressor"]

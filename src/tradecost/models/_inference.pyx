@@ -1,0 +1,158 @@
+# cython: language_level=3
+"""Fitted linear models evaluated without scikit-learn's per-call validation.
+
+Each predictor holds a copy of a fitted estimator's raw-feature coefficients and evaluates one
+feature vector in a tight C loop. ``SlippageRegressor.compile()`` and
+``MakerTakerClassifier.compile()`` build them; the result equals the estimator's ``predict`` /
+``predict_proba`` within 1e-12.
+"""
+
+from libc.math cimport exp, expm1, log, isfinite
+
+import numpy as np
+
+from tradecost.errors import InvalidInputError
+
+cdef extern from *:
+    """
+    #ifndef TRADECOST_SOURCE_HASH
+    #define TRADECOST_SOURCE_HASH "unknown"
+    #endif
+    """
+    const char* TRADECOST_SOURCE_HASH
+
+SOURCE_HASH = (<bytes>TRADECOST_SOURCE_HASH).decode("ascii")
+
+LINK_IDENTITY = 0
+LINK_LOGIT = 1
+LINK_CLOGLOG = 2
+
+
+cdef inline double dot(const double* coef, const double* x, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef double total = 0.0
+    for j in range(n):
+        total += coef[j] * x[j]
+    return total
+
+
+cdef class QuantilePredictor:
+    """One or more linear predictions of slippage in bps, sorted so quantiles never cross.
+
+    ``coef`` is (k, n) for the quantiles ``quantiles`` (ascending), ``intercept`` (k,).
+    A single row with quantile NaN is the linear (mean) model.
+    """
+
+    cdef double[:, ::1] _coef
+    cdef double[::1] _intercept
+    cdef double[::1] _values
+    cdef readonly Py_ssize_t n_features
+    cdef readonly Py_ssize_t n_outputs
+    cdef readonly Py_ssize_t central
+    cdef readonly object quantiles
+
+    def __init__(self, coef, intercept, quantiles, Py_ssize_t central=0):
+        coef_array = np.array(coef, dtype=np.float64, order="C", ndmin=2)
+        intercept_array = np.array(intercept, dtype=np.float64).reshape(-1)
+        if coef_array.shape[0] != intercept_array.shape[0] or coef_array.shape[0] < 1:
+            raise InvalidInputError("coef and intercept must have one row per output")
+        if not (np.isfinite(coef_array).all() and np.isfinite(intercept_array).all()):
+            raise InvalidInputError("coefficients must be finite")
+        if not 0 <= central < coef_array.shape[0]:
+            raise InvalidInputError(f"central={central} is not an output index")
+        self._coef = coef_array
+        self._intercept = intercept_array.copy()
+        self._values = np.empty(coef_array.shape[0], dtype=np.float64)
+        self.n_outputs = coef_array.shape[0]
+        self.n_features = coef_array.shape[1]
+        self.central = central
+        self.quantiles = tuple(np.asarray(quantiles, dtype=np.float64).ravel().tolist())
+
+    cdef void _predict(self, const double* x) noexcept nogil:
+        cdef Py_ssize_t i, j
+        cdef double value
+        for i in range(self.n_outputs):
+            value = self._intercept[i] + dot(&self._coef[i, 0], x, self.n_features)
+            # insertion sort: monotone rearrangement of the quantile curve
+            j = i
+            while j > 0 and self._values[j - 1] > value:
+                self._values[j] = self._values[j - 1]
+                j -= 1
+            self._values[j] = value
+
+    cdef int _check(self, const double[::1] x) except -1:
+        if x.shape[0] != self.n_features:
+            raise InvalidInputError(
+                f"features have {x.shape[0]} values, the model was fitted on {self.n_features}")
+        return 0
+
+    cpdef double predict_one(self, const double[::1] x) except? -1.0:
+        """The central prediction (the median of a quantile model, the mean of a linear one)."""
+        self._check(x)
+        self._predict(&x[0])
+        return self._values[self.central]
+
+    cpdef double predict_quantile(self, const double[::1] x, Py_ssize_t index) except? -1.0:
+        """Prediction ``index`` of the sorted outputs (0 = lowest quantile)."""
+        self._check(x)
+        if not 0 <= index < self.n_outputs:
+            raise InvalidInputError(f"index {index} is not an output of this model")
+        self._predict(&x[0])
+        return self._values[index]
+
+    def predict_into(self, const double[::1] x, double[::1] out):
+        """Write all sorted outputs into ``out`` (length ≥ n_outputs)."""
+        self._check(x)
+        if out.shape[0] < self.n_outputs:
+            raise InvalidInputError(f"out needs {self.n_outputs} slots")
+        self._predict(&x[0])
+        cdef Py_ssize_t i
+        for i in range(self.n_outputs):
+            out[i] = self._values[i]
+
+
+cdef class FillPredictor:
+    """P(fill) of a binary GLM: logit or complementary log-log, horizon entered as log h.
+
+    ``coef`` holds raw-feature coefficients (0 at the horizon column); the horizon column, if
+    any, contributes ``horizon_coef · log h`` (1 for the cloglog offset of Avellaneda–Stoikov).
+    """
+
+    cdef double[::1] _coef
+    cdef readonly double intercept
+    cdef readonly Py_ssize_t n_features
+    cdef readonly Py_ssize_t horizon_index
+    cdef readonly double horizon_coef
+    cdef readonly int link
+
+    def __init__(self, coef, double intercept, int link, Py_ssize_t horizon_index=-1,
+                 double horizon_coef=0.0):
+        coef_array = np.array(coef, dtype=np.float64).reshape(-1)
+        if not (np.isfinite(coef_array).all() and isfinite(intercept) and isfinite(horizon_coef)):
+            raise InvalidInputError("coefficients must be finite")
+        if link not in (LINK_LOGIT, LINK_CLOGLOG):
+            raise InvalidInputError(f"link must be LINK_LOGIT or LINK_CLOGLOG, got {link}")
+        if not -1 <= horizon_index < coef_array.shape[0]:
+            raise InvalidInputError(f"horizon_index={horizon_index} is not a feature index")
+        self._coef = coef_array.copy()
+        self.intercept = intercept
+        self.n_features = coef_array.shape[0]
+        self.horizon_index = horizon_index
+        self.horizon_coef = horizon_coef
+        self.link = link
+
+    cpdef double predict_one(self, const double[::1] x) except? -1.0:
+        """P(the limit order described by ``x`` fills within its horizon)."""
+        if x.shape[0] != self.n_features:
+            raise InvalidInputError(
+                f"features have {x.shape[0]} values, the model was fitted on {self.n_features}")
+        cdef double eta = self.intercept + dot(&self._coef[0], &x[0], self.n_features)
+        cdef double horizon
+        if self.horizon_index >= 0:
+            horizon = x[self.horizon_index]
+            if not horizon > 0.0:
+                raise InvalidInputError(f"horizon must be > 0 seconds, got {horizon}")
+            eta += self.horizon_coef * log(horizon)
+        if self.link == LINK_LOGIT:
+            return 1.0 / (1.0 + exp(-eta))
+        return -expm1(-exp(eta))

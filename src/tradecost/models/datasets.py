@@ -1,0 +1,562 @@
+"""Training data for the learned cost models, built from any stream of raw OKX frames.
+
+Targets are what actually happened after the decision, never a function of the decision-time
+snapshot alone (research notes §4.2, §5.2):
+
+* **Slippage.** At a decision time t0 a market order of Q quote units is *submitted*; it
+  reaches the book a latency L later and fills against the book as it stands then (every trade
+  and update in between has already changed it). The target is its average price against the
+  **arrival mid** (the mid at t0), in bps, positive = cost. Walk-the-book on the t0 snapshot is
+  a feature and the baseline, not the target.
+* **Maker/taker.** At t0 a hypothetical limit order rests d ticks behind its own touch with the
+  displayed size at its price ahead of it (the queue ahead Q0; 0 inside the spread). It counts as
+  filled within horizon h when, among the trades in (t0, t0 + h], an opposite-side taker prints
+  strictly through its price (a trade-through), or the opposite-side taker volume printed at its
+  price reaches Q0 + its own size. Cancellations ahead are ignored, so the label is a lower bound
+  on the fill probability. Orders whose window runs past the end of the data are dropped.
+
+Frames come from a recording, :class:`tradecost.sim.SimulatedMarket`, or a live feed; only
+``books``-family pushes and ``trades`` pushes are used.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tradecost._book import BookMessage, OrderBook, walk_book
+from tradecost.errors import InvalidInputError, MalformedMessageError, TradecostError
+from tradecost.models.features import N_LIMIT_FEATURES, N_MARKET_FEATURES, FeatureExtractor
+
+__all__ = [
+    "DatasetBuilder",
+    "FillDataset",
+    "FillLabeller",
+    "SlippageDataset",
+    "frames_from_file",
+    "frames_from_market",
+    "infer_tick_size",
+]
+
+_F64 = npt.NDArray[np.float64]
+_I64 = npt.NDArray[np.int64]
+
+
+# ----------------------------------------------------------------------------------------------
+# labelling
+
+
+class FillLabeller:
+    """Queue-ahead and trade-through labelling of hypothetical resting limit orders.
+
+    Prices are integer ticks, sizes base units, times int64 ns; ``side`` and ``aggressor`` are
+    +1 (buy) / -1 (sell). A resting buy at P is filled by *sell* takers: at the first sell
+    printing strictly below P, or once the sell volume printed at P reaches queue_ahead +
+    quantity. A sell is symmetric. Only trades in (t0, t0 + horizon] count.
+    """
+
+    def __init__(self) -> None:
+        # order id -> [t0, end, side, price, needed volume, volume seen at price]
+        self._pending: dict[int, list[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(
+        self,
+        order_id: int,
+        t0_ns: int,
+        side: int,
+        price_tick: int,
+        queue_ahead: float,
+        quantity: float,
+        horizon_ns: int,
+    ) -> None:
+        """Start tracking an order posted at ``t0_ns`` that lives ``horizon_ns``."""
+        if side not in (1, -1):
+            raise InvalidInputError(f"side must be +1 or -1, got {side!r}")
+        if not (queue_ahead >= 0 and quantity > 0 and horizon_ns > 0):
+            raise InvalidInputError("queue_ahead >= 0, quantity > 0 and horizon_ns > 0 needed")
+        if order_id in self._pending:
+            raise InvalidInputError(f"order {order_id} is already tracked")
+        needed = queue_ahead + quantity
+        self._pending[order_id] = [t0_ns, t0_ns + horizon_ns, side, price_tick, needed, 0.0]
+
+    def on_trade(
+        self, ts_ns: int, price_tick: int, size: float, aggressor: int
+    ) -> list[tuple[int, int]]:
+        """Apply one trade; return the (order id, fill time ns) of the orders it completes.
+
+        Orders whose horizon ended before ``ts_ns`` are not touched here; collect them with
+        :meth:`expire` (call it first when time has moved on).
+        """
+        filled: list[tuple[int, int]] = []
+        for order_id, order in self._pending.items():
+            t0, end, side, price, needed, seen = order
+            if aggressor == side or ts_ns <= t0 or ts_ns > end:
+                continue
+            if side * (price - price_tick) > 0:  # printed through the order's price
+                filled.append((order_id, ts_ns))
+            elif price_tick == price:
+                seen += size
+                order[5] = seen
+                # a relative tolerance, so 0.4 + 0.9 + 0.3 reaches 1.6
+                if seen >= needed * (1.0 - 1e-12):
+                    filled.append((order_id, ts_ns))
+        for order_id, _ in filled:
+            del self._pending[order_id]
+        return filled
+
+    def expire(self, now_ns: int) -> list[int]:
+        """Stop tracking, and return, the orders whose horizon ended before ``now_ns``."""
+        done = [order_id for order_id, order in self._pending.items() if order[1] < now_ns]
+        for order_id in done:
+            del self._pending[order_id]
+        return done
+
+    def clear(self) -> list[int]:
+        """Drop every pending order (end of data: their windows are censored)."""
+        dropped = list(self._pending)
+        self._pending.clear()
+        return dropped
+
+
+# ----------------------------------------------------------------------------------------------
+# datasets
+
+
+@dataclass(frozen=True)
+class SlippageDataset:
+    """Market orders and their realised cost, in decision-time order.
+
+    Attributes:
+        X: (n, N_MARKET_FEATURES) features at t0 (``MARKET_FEATURES``).
+        y: realised slippage vs the arrival mid, bps, positive = cost.
+        walk_bps: walk-the-book slippage of the t0 snapshot (the baseline), bps.
+        t0_ns: decision times, int64 ns.
+        side: +1 buy, -1 sell.
+        quantity_usd: order size, quote units.
+        latency_ns: submission-to-fill latency used for every row.
+        dropped_incomplete: orders the book at fill time was too thin for (not in the data).
+    """
+
+    X: _F64
+    y: _F64
+    walk_bps: _F64
+    t0_ns: _I64
+    side: _I64
+    quantity_usd: _F64
+    latency_ns: int
+    dropped_incomplete: int
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def residual_bps(self) -> _F64:
+        """Realised minus walk-the-book at t0, bps."""
+        return self.y - self.walk_bps
+
+
+@dataclass(frozen=True)
+class FillDataset:
+    """Hypothetical limit orders labelled from the trade tape, in decision-time order.
+
+    Attributes:
+        X: (n, N_LIMIT_FEATURES) features at t0 (``LIMIT_FEATURES``; the last is h in s).
+        y: 1 if filled passively within the horizon (a lower bound), else 0.
+        time_to_fill_s: seconds from t0 to the fill, inf when not filled.
+        t0_ns, side, distance_ticks, queue_ahead (base units), quantity (base units),
+        horizon_s: the order.
+        censored: orders dropped because the data ended before their horizon.
+    """
+
+    X: _F64
+    y: npt.NDArray[np.int64]
+    time_to_fill_s: _F64
+    t0_ns: _I64
+    side: _I64
+    distance_ticks: _I64
+    queue_ahead: _F64
+    quantity: _F64
+    horizon_s: _F64
+    censored: int
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+
+class _Store:
+    """Completed samples in fixed-size chunks; a full chunk is never written again, so another
+    thread may read the sealed chunks while samples keep arriving."""
+
+    def __init__(self, width: int, chunk_rows: int = 2048) -> None:
+        self.width = width
+        self.chunk_rows = chunk_rows
+        self.sealed: list[_F64] = []
+        self._open: _F64 = np.empty((chunk_rows, width))
+        self._n_open = 0
+
+    def add(self, row: _F64) -> None:
+        self._open[self._n_open] = row
+        self._n_open += 1
+        if self._n_open == self.chunk_rows:
+            self.sealed.append(self._open)
+            self._open = np.empty((self.chunk_rows, self.width))
+            self._n_open = 0
+
+    def __len__(self) -> int:
+        return len(self.sealed) * self.chunk_rows + self._n_open
+
+    def array(self, include_open: bool = True) -> _F64:
+        parts = list(self.sealed)
+        if include_open and self._n_open:
+            parts.append(self._open[: self._n_open].copy())
+        if not parts:
+            return np.empty((0, self.width))
+        return np.concatenate(parts)
+
+
+# columns of a stored slippage row after the features
+_S_T0, _S_SIDE, _S_SIZE, _S_Y = range(N_MARKET_FEATURES, N_MARKET_FEATURES + 4)
+_SLIPPAGE_WIDTH = N_MARKET_FEATURES + 4
+# columns of a stored fill row after the features
+_F_T0, _F_SIDE, _F_DIST, _F_QUEUE, _F_QTY, _F_TTF = range(N_LIMIT_FEATURES, N_LIMIT_FEATURES + 6)
+_FILL_WIDTH = N_LIMIT_FEATURES + 6
+
+
+def slippage_dataset_from_rows(rows: _F64, latency_ns: int, dropped: int) -> SlippageDataset:
+    """A SlippageDataset from stored rows (features, t0, side, size, target), sorted by t0."""
+    rows = rows[np.argsort(rows[:, _S_T0], kind="stable")]
+    X = np.ascontiguousarray(rows[:, :N_MARKET_FEATURES])
+    return SlippageDataset(
+        X=X,
+        y=rows[:, _S_Y].copy(),
+        walk_bps=X[:, 0].copy(),
+        t0_ns=rows[:, _S_T0].astype(np.int64),
+        side=rows[:, _S_SIDE].astype(np.int64),
+        quantity_usd=rows[:, _S_SIZE].copy(),
+        latency_ns=latency_ns,
+        dropped_incomplete=dropped,
+    )
+
+
+def fill_dataset_from_rows(rows: _F64, censored: int) -> FillDataset:
+    """A FillDataset from stored rows (features, t0, side, distance, queue, size, ttf)."""
+    rows = rows[np.argsort(rows[:, _F_T0], kind="stable")]
+    X = np.ascontiguousarray(rows[:, :N_LIMIT_FEATURES])
+    horizon = X[:, N_LIMIT_FEATURES - 1].copy()
+    ttf = rows[:, _F_TTF].copy()
+    return FillDataset(
+        X=X,
+        y=(ttf <= horizon).astype(np.int64),
+        time_to_fill_s=ttf,
+        t0_ns=rows[:, _F_T0].astype(np.int64),
+        side=rows[:, _F_SIDE].astype(np.int64),
+        distance_ticks=rows[:, _F_DIST].astype(np.int64),
+        queue_ahead=rows[:, _F_QUEUE].copy(),
+        quantity=rows[:, _F_QTY].copy(),
+        horizon_s=horizon,
+        censored=censored,
+    )
+
+
+class DatasetBuilder:
+    """Turns a stream of raw OKX frames into slippage and fill-probability samples.
+
+    Feed frames in arrival order with :meth:`feed`; read the samples with
+    :meth:`slippage_dataset` and :meth:`fill_dataset` (or, from another thread, only the sealed
+    chunks, see :meth:`sealed_rows`). One decision every ``decision_interval_ms`` of stream
+    time, once the recent-stream state has a half-life of history: one market order (random
+    side, size log-uniform in ``size_range_usd``) and one limit order (random side, distance
+    uniform in ``distance_range_ticks`` but never crossing, size log-uniform in
+    ``limit_size_range_usd``, horizon drawn from ``horizons_s``).
+
+    Args:
+        tick_size: the instrument's tick size (``tickSz``).
+        inst_id: use only frames of this instrument (None: the first book frame's).
+        latency_ms: decision-to-fill latency of the market orders, ms.
+        seed: seed of the sampling of sides, sizes, distances and horizons.
+        extractor: a FeatureExtractor (default: ``FeatureExtractor()``).
+    """
+
+    def __init__(
+        self,
+        tick_size: str | Decimal | float,
+        *,
+        inst_id: str | None = None,
+        decision_interval_ms: float = 100.0,
+        latency_ms: float = 100.0,
+        size_range_usd: tuple[float, float] = (1e3, 1e6),
+        limit_size_range_usd: tuple[float, float] = (1e2, 5e4),
+        distance_range_ticks: tuple[int, int] = (-2, 40),
+        horizons_s: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0),
+        seed: int = 0,
+        extractor: FeatureExtractor | None = None,
+        market_orders: bool = True,
+        limit_orders: bool = True,
+    ) -> None:
+        for name, pair in (("size_range_usd", size_range_usd), ("limit", limit_size_range_usd)):
+            low, high = pair
+            if not (0 < low <= high and math.isfinite(high)):
+                raise InvalidInputError(f"{name} must be 0 < low <= high, got {pair}")
+        if not (decision_interval_ms > 0 and latency_ms >= 0):
+            raise InvalidInputError("decision_interval_ms > 0 and latency_ms >= 0 needed")
+        if not horizons_s or min(horizons_s) <= 0:
+            raise InvalidInputError(f"horizons_s must be positive seconds, got {horizons_s}")
+        if distance_range_ticks[0] > distance_range_ticks[1]:
+            raise InvalidInputError(f"empty distance_range_ticks {distance_range_ticks}")
+        self.book = OrderBook(tick_size, inst_id=inst_id or "")
+        self.inst_id = inst_id
+        self.extractor = extractor if extractor is not None else FeatureExtractor()
+        self.decision_interval_ns = round(decision_interval_ms * 1e6)
+        self.latency_ns = round(latency_ms * 1e6)
+        self.size_range_usd = size_range_usd
+        self.limit_size_range_usd = limit_size_range_usd
+        self.distance_range_ticks = distance_range_ticks
+        self.horizons_s = tuple(float(h) for h in horizons_s)
+        self.market_orders = market_orders
+        self.limit_orders = limit_orders
+        self._rng = np.random.default_rng(seed)
+        self._message = BookMessage()
+        self._labeller = FillLabeller()
+        self._slippage = _Store(_SLIPPAGE_WIDTH)
+        self._fills = _Store(_FILL_WIDTH)
+        # pending market orders, in due order: (due_ns, side, size, arrival mid, row)
+        self._market_pending: list[tuple[int, int, float, float, _F64]] = []
+        self._market_head = 0
+        self._limit_rows: dict[int, _F64] = {}
+        self._next_order_id = 0
+        self._next_decision_ns = -1
+        self._synced = False
+        self.frames = 0
+        self.bad_frames = 0
+        self.dropped_incomplete = 0
+        self.censored = 0
+
+    # -- stream ----------------------------------------------------------------------------
+
+    def feed(self, raw: str | bytes, ts_ns: int | None = None) -> None:
+        """Process one raw frame received at ``ts_ns`` (int64 ns; None: the frame's own ts)."""
+        message = self._message
+        try:
+            message.decode(raw)
+        except MalformedMessageError:
+            self.bad_frames += 1
+            return
+        if message.kind == "book":
+            if self.inst_id is None:
+                self.inst_id = message.inst_id
+            elif message.inst_id != self.inst_id:
+                return
+            now = ts_ns if ts_ns is not None else message.ts * 1_000_000
+            self._advance(now)
+            if message.action == "snapshot":
+                self._synced = True
+            elif not self._synced:
+                return
+            try:
+                self.book.apply_message(message)
+            except TradecostError:
+                self.bad_frames += 1
+                self._synced = False
+                self.extractor.reset()
+                return
+            self.frames += 1
+            self.extractor.update_book(self.book, now)
+            self._maybe_decide(now)
+        elif message.kind == "other" and message.channel == "trades":
+            if self.inst_id is not None and message.inst_id != self.inst_id:
+                return
+            try:
+                trades = json.loads(raw)["data"]
+            except (ValueError, KeyError, TypeError):
+                self.bad_frames += 1
+                return
+            for trade in trades:
+                try:
+                    now = ts_ns if ts_ns is not None else int(trade["ts"]) * 1_000_000
+                    tick = self.book.price_to_ticks(trade["px"])
+                    size = float(trade["sz"])
+                    aggressor = 1 if trade["side"] == "buy" else -1
+                except (KeyError, ValueError, TypeError, TradecostError):
+                    self.bad_frames += 1
+                    continue
+                self._advance(now)
+                for order_id, fill_ns in self._labeller.on_trade(now, tick, size, aggressor):
+                    self._finish_limit(order_id, fill_ns)
+                self.extractor.update_trade(now, float(trade["px"]), size, aggressor)
+            self.frames += 1
+
+    def feed_all(self, frames: Iterable[tuple[int | None, str | bytes]]) -> DatasetBuilder:
+        """Feed every (ts_ns or None, raw) pair; returns self."""
+        for ts_ns, raw in frames:
+            self.feed(raw, ts_ns)
+        return self
+
+    def finish(self) -> None:
+        """End of data: orders whose window is not over are censored (dropped)."""
+        pending = len(self._market_pending) - self._market_head
+        self._market_pending.clear()
+        self._market_head = 0
+        dropped = self._labeller.clear()
+        for order_id in dropped:
+            self._limit_rows.pop(order_id, None)
+        self.censored += pending + len(dropped)
+
+    def _advance(self, now: int) -> None:
+        """Fill the market orders due at or before ``now`` against the book as it stands
+        (every frame before ``now`` applied), and close expired limit orders."""
+        pending = self._market_pending
+        while self._market_head < len(pending) and pending[self._market_head][0] <= now:
+            self._fill_market(pending[self._market_head])
+            self._market_head += 1
+        if self._market_head > 4096:
+            del pending[: self._market_head]
+            self._market_head = 0
+        if len(self._labeller):
+            for order_id in self._labeller.expire(now):
+                self._finish_limit(order_id, None)
+
+    def _fill_market(self, order: tuple[int, int, float, float, _F64]) -> None:
+        _, side, size, arrival_mid, row = order
+        try:
+            fill = walk_book(self.book, "buy" if side > 0 else "sell", notional=size)
+        except TradecostError:
+            self.dropped_incomplete += 1
+            return
+        if not fill.complete:
+            self.dropped_incomplete += 1
+            return
+        row[_S_Y] = side * (fill.avg_price - arrival_mid) / arrival_mid * 1e4
+        self._slippage.add(row)
+
+    def _finish_limit(self, order_id: int, fill_ns: int | None) -> None:
+        row = self._limit_rows.pop(order_id)
+        row[_F_TTF] = math.inf if fill_ns is None else (fill_ns - row[_F_T0]) * 1e-9
+        self._fills.add(row)
+
+    def _maybe_decide(self, now: int) -> None:
+        if now < self._next_decision_ns:
+            return
+        book = self.book
+        if not self.extractor.warmed_up or book.n_bids == 0 or book.n_asks == 0 or book.crossed:
+            return
+        self._next_decision_ns = now + self.decision_interval_ns
+        rng = self._rng
+        if self.market_orders:
+            side = 1 if rng.random() < 0.5 else -1
+            low, high = self.size_range_usd
+            size = float(math.exp(rng.uniform(math.log(low), math.log(high))))
+            row = np.empty(_SLIPPAGE_WIDTH)
+            self.extractor.extract(book, "buy" if side > 0 else "sell", size, row)
+            row[_S_T0] = now
+            row[_S_SIDE] = side
+            row[_S_SIZE] = size
+            self._market_pending.append((now + self.latency_ns, side, size, book.mid, row))
+            if self.latency_ns == 0:
+                self._advance(now)
+        if self.limit_orders:
+            side = 1 if rng.random() < 0.5 else -1
+            spread_ticks = round(book.spread / float(book.tick_size))
+            low_d = max(self.distance_range_ticks[0], 1 - spread_ticks)
+            distance = int(rng.integers(low_d, max(low_d, self.distance_range_ticks[1]) + 1))
+            low, high = self.limit_size_range_usd
+            size = float(math.exp(rng.uniform(math.log(low), math.log(high))))
+            horizon = self.horizons_s[int(rng.integers(len(self.horizons_s)))]
+            row = np.empty(_FILL_WIDTH)
+            queue = self.extractor.extract_limit(
+                book, "buy" if side > 0 else "sell", distance, size, horizon, row
+            )
+            touch = book.best_bid if side > 0 else book.best_ask
+            price_tick = book.price_to_ticks(touch) - side * distance
+            quantity = size / book.ticks_to_price(price_tick)
+            order_id = self._next_order_id
+            self._next_order_id += 1
+            row[_F_T0] = now
+            row[_F_SIDE] = side
+            row[_F_DIST] = distance
+            row[_F_QUEUE] = queue
+            row[_F_QTY] = quantity
+            self._limit_rows[order_id] = row
+            self._labeller.add(
+                order_id, now, side, price_tick, queue, quantity, round(horizon * 1e9)
+            )
+
+    # -- results ---------------------------------------------------------------------------
+
+    def slippage_dataset(self) -> SlippageDataset:
+        """Every completed market-order sample so far."""
+        return slippage_dataset_from_rows(
+            self._slippage.array(), self.latency_ns, self.dropped_incomplete
+        )
+
+    def fill_dataset(self) -> FillDataset:
+        """Every labelled limit-order sample so far."""
+        return fill_dataset_from_rows(self._fills.array(), self.censored)
+
+    def sealed_rows(self) -> tuple[list[_F64], list[_F64]]:
+        """The sealed (never again written) chunks of slippage and fill rows: safe to read from
+        another thread while :meth:`feed` runs. Convert with ``slippage_dataset_from_rows`` and
+        ``fill_dataset_from_rows``."""
+        return list(self._slippage.sealed), list(self._fills.sealed)
+
+    @property
+    def n_slippage(self) -> int:
+        return len(self._slippage)
+
+    @property
+    def n_fills(self) -> int:
+        return len(self._fills)
+
+
+# ----------------------------------------------------------------------------------------------
+# sources
+
+
+def frames_from_market(
+    market: Any,
+    duration_s: float,
+    channels: tuple[str, ...] = ("books-l2-tbt", "trades"),
+) -> Iterator[tuple[int | None, str]]:
+    """(send time ns, frame) pairs of ``duration_s`` simulated seconds of a SimulatedMarket."""
+    for event in market.events(duration=duration_s, channels=channels):
+        yield event.ts_ns, event.frame
+
+
+def frames_from_file(path: str | Path) -> Iterator[tuple[int | None, str]]:
+    """Frames of a recording: one raw frame per line, or cryptofeed-style
+    ``<receive_ts>: <raw json>`` lines (connection lines are skipped). Times are the frames'
+    own ``ts`` (exchange time)."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            brace = line.find("{")
+            if brace < 0 or line.startswith("wss://"):
+                continue
+            yield None, line[brace:].rstrip("\n")
+
+
+_PRICE = re.compile(r'\[\s*"(-?\d+(?:\.(\d+))?)"')
+
+
+def infer_tick_size(frames: Iterable[tuple[int | None, str]], inst_id: str | None = None) -> str:
+    """A tick size for a recording whose instrument record is not at hand: 10^-d with d the
+    most decimals of any price in the first book snapshot (a multiple of the true tick, so every
+    price is on the grid)."""
+    for _, raw in frames:
+        if '"action":"snapshot"' not in raw.replace(" ", ""):
+            continue
+        if inst_id is not None and f'"instId":"{inst_id}"' not in raw.replace(" ", ""):
+            continue
+        decimals = max((len(m.group(2) or "") for m in _PRICE.finditer(raw)), default=0)
+        return "1" if decimals == 0 else "0." + "0" * (decimals - 1) + "1"
+    raise InvalidInputError("no book snapshot in the source: cannot infer the tick size")

@@ -1,0 +1,299 @@
+"""MakerTakerClassifier: P(a resting limit order fills passively within horizon h).
+
+Two links (research notes §5.2):
+
+* ``"logit"``: logistic regression, P = σ(b + β·x + γ·ln h), the baseline (Gould & Bonart,
+  arXiv:1512.03492, use a plain logit on queue imbalance).
+* ``"cloglog"``: a binomial GLM with complementary log-log link and offset ln h,
+  ln(−ln(1 − P)) = b + β·x + ln h, i.e. P = 1 − exp(−A·e^{β·x}·h): the Poisson fill model of
+  Avellaneda & Stoikov (Quant. Finance 8(3) 2008, §2.3: λ(δ) = A e^{−kδ}) with covariates. Fitted
+  here by penalised Fisher scoring (IRLS) with step halving.
+
+Labels are lower bounds (queue-ahead and trade-through rules, :mod:`tradecost.models.datasets`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Self, cast
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from tradecost._core import check_fresh
+from tradecost.errors import InvalidInputError
+from tradecost.models import _inference
+from tradecost.models._inference import LINK_CLOGLOG, LINK_LOGIT, FillPredictor
+from tradecost.models._persist import read_document, to_document
+
+check_fresh(_inference)
+
+__all__ = ["MakerTakerClassifier", "fit_cloglog"]
+
+_KIND = "MakerTakerClassifier"
+_F64 = npt.NDArray[np.float64]
+
+
+class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Probability that a limit order fills passively (as maker) within its horizon.
+
+    Args:
+        link: ``"cloglog"`` (Avellaneda–Stoikov fill model, offset ln h) or ``"logit"``.
+        horizon_feature: index of the column holding the horizon h in seconds (> 0), or None
+            when every row shares one horizon (it is then absorbed in the intercept). With
+            ``"cloglog"`` ln h is an offset (coefficient fixed at 1); with ``"logit"`` ln h is
+            a regressor.
+        horizon_effect: ``"offset"`` (cloglog: coefficient of ln h fixed at 1, a constant
+            fill hazard as in Avellaneda–Stoikov) or ``"free"`` (cloglog: fitted coefficient γ,
+            P = 1 − exp(−A e^{β·x} h^γ), a Weibull proportional-hazards model). The logit always
+            fits γ.
+        C: inverse L2 penalty on the standardised coefficients (scikit-learn's convention:
+            loss = C·Σ log-loss + ½‖β‖²).
+        max_iter, tol: IRLS iterations and convergence tolerance on the penalised
+            log-likelihood's relative change (cloglog); passed to LogisticRegression (logit).
+
+    Fitted attributes: ``classes_``, ``coef_`` (n_features,; 0 at the horizon column),
+    ``intercept_``, ``horizon_coef_`` (1 for the cloglog offset), ``n_iter_``.
+    """
+
+    def __init__(
+        self,
+        link: str = "cloglog",
+        horizon_feature: int | None = None,
+        horizon_effect: str = "offset",
+        C: float = 1.0,
+        max_iter: int = 100,
+        tol: float = 1e-10,
+    ) -> None:
+        self.link = link
+        self.horizon_feature = horizon_feature
+        self.horizon_effect = horizon_effect
+        self.C = C
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def _design(self, X: _F64) -> tuple[_F64, _F64]:
+        """Regressors (horizon column replaced by ln h for the logit, zeroed for the cloglog)
+        and ln h (zeros without a horizon column)."""
+        if self.horizon_feature is None:
+            return X, np.zeros(X.shape[0])
+        horizon = X[:, self.horizon_feature]
+        if not (horizon > 0).all():
+            raise InvalidInputError(
+                f"column {self.horizon_feature} holds the horizon in seconds and must be > 0"
+            )
+        log_h = np.log(horizon)
+        Z = X.copy()
+        if self._offset:
+            Z[:, self.horizon_feature] = 0.0
+            return Z, log_h
+        Z[:, self.horizon_feature] = log_h
+        return Z, np.zeros(X.shape[0])
+
+    @property
+    def _offset(self) -> bool:
+        return self.link == "cloglog" and self.horizon_effect == "offset"
+
+    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike) -> Self:
+        """Fit on features ``X`` and binary labels ``y`` (1 = filled within the horizon)."""
+        X, y = cast("tuple[_F64, npt.NDArray[Any]]", validate_data(self, X, y, dtype=np.float64))
+        if self.link not in ("logit", "cloglog"):
+            raise InvalidInputError(f"link must be 'logit' or 'cloglog', got {self.link!r}")
+        if self.horizon_effect not in ("offset", "free"):
+            raise InvalidInputError(
+                f"horizon_effect must be 'offset' or 'free', got {self.horizon_effect!r}"
+            )
+        if not (np.isfinite(self.C) and self.C > 0):
+            raise InvalidInputError(f"C must be > 0, got {self.C!r}")
+        if self.horizon_feature is not None and not 0 <= self.horizon_feature < X.shape[1]:
+            raise InvalidInputError(f"horizon_feature={self.horizon_feature} is not a column")
+        target_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if target_type not in ("binary",):
+            raise ValueError(
+                "Only binary classification is supported. MakerTakerClassifier needs labels "
+                f"filled / not filled; got a {target_type} target"
+            )
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        labels = encoded.astype(np.float64)
+        Z, log_h = self._design(X)
+        mean = Z.mean(axis=0)
+        scale = Z.std(axis=0)
+        scale[scale == 0] = 1.0
+        if self.horizon_feature is not None and self._offset:
+            mean[self.horizon_feature] = 0.0
+        standard = (Z - mean) / scale
+        if self.link == "logit":
+            model = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol)
+            model.fit(standard, labels)
+            beta = np.asarray(model.coef_, dtype=np.float64).ravel()
+            intercept = float(model.intercept_[0])
+            self.n_iter_ = int(np.max(model.n_iter_))
+        else:
+            intercept, beta, self.n_iter_ = fit_cloglog(
+                standard, labels, offset=log_h, C=self.C, max_iter=self.max_iter, tol=self.tol
+            )
+        coef = beta / scale
+        self.intercept_ = intercept - float(mean @ coef)
+        self.horizon_coef_ = 0.0
+        if self.horizon_feature is not None:
+            self.horizon_coef_ = 1.0 if self._offset else float(coef[self.horizon_feature])
+            coef[self.horizon_feature] = 0.0
+        self.coef_ = coef
+        return self
+
+    def _linear_predictor(self, X: npt.ArrayLike) -> _F64:
+        check_is_fitted(self)
+        X = cast("_F64", validate_data(self, X, reset=False, dtype=np.float64))
+        eta: _F64 = self.intercept_ + X @ self.coef_
+        if self.horizon_feature is not None:
+            horizon = X[:, self.horizon_feature]
+            if not (horizon > 0).all():
+                raise InvalidInputError(
+                    f"column {self.horizon_feature} holds the horizon in seconds and must be > 0"
+                )
+            eta = eta + self.horizon_coef_ * np.log(horizon)
+        return eta
+
+    def predict_proba(self, X: npt.ArrayLike) -> _F64:
+        """(n, 2): P(not filled), P(filled within the horizon), columns as ``classes_``."""
+        eta = self._linear_predictor(X)
+        p = 1.0 / (1.0 + np.exp(-eta)) if self.link == "logit" else -np.expm1(-np.exp(eta))
+        return np.column_stack([1.0 - p, p])
+
+    def decision_function(self, X: npt.ArrayLike) -> _F64:
+        """Log-odds of a fill, ln(P / (1 − P)), for either link (positive: fill more likely)."""
+        eta = self._linear_predictor(X)
+        if self.link == "logit":
+            return eta
+        rate = np.exp(np.minimum(eta, 700.0))
+        result: _F64 = np.log(-np.expm1(-rate)) + rate
+        return result
+
+    def predict(self, X: npt.ArrayLike) -> npt.NDArray[Any]:
+        """The more likely class."""
+        positive = self.decision_function(X) > 0
+        result: npt.NDArray[Any] = self.classes_[positive.astype(np.int64)]
+        return result
+
+    def compile(self) -> FillPredictor:
+        """The fitted model as a compiled predictor: ``predict_one(x)`` = P(filled)."""
+        check_is_fitted(self)
+        return FillPredictor(
+            self.coef_,
+            self.intercept_,
+            LINK_LOGIT if self.link == "logit" else LINK_CLOGLOG,
+            -1 if self.horizon_feature is None else self.horizon_feature,
+            self.horizon_coef_,
+        )
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        """Parameters and fitted coefficients as a JSON document (no pickle)."""
+        check_is_fitted(self)
+        fitted: dict[str, Any] = {
+            "classes_": self.classes_.tolist(),
+            "coef_": self.coef_,
+            "intercept_": self.intercept_,
+            "horizon_coef_": self.horizon_coef_,
+            "n_iter_": self.n_iter_,
+            "n_features_in_": self.n_features_in_,
+        }
+        if hasattr(self, "feature_names_in_"):
+            fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        return json.dumps(to_document(_KIND, self.get_params(), fitted))
+
+    def save(self, path: str | Path) -> None:
+        """Write :meth:`to_json` to ``path``."""
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def load(cls, source: str | Path | dict[str, Any]) -> MakerTakerClassifier:
+        """A fitted model from :meth:`save`'s file, :meth:`to_json`'s string, or its dict."""
+        document = read_document(source, _KIND)
+        model = cls(**document["params"])
+        fitted = document["fitted"]
+        model.classes_ = np.array(fitted["classes_"])
+        model.coef_ = np.array(fitted["coef_"], dtype=np.float64)
+        model.intercept_ = float(fitted["intercept_"])
+        model.horizon_coef_ = float(fitted["horizon_coef_"])
+        model.n_iter_ = int(fitted["n_iter_"])
+        model.n_features_in_ = int(fitted["n_features_in_"])
+        if "feature_names_in_" in fitted:
+            model.feature_names_in_ = np.array(fitted["feature_names_in_"], dtype=object)
+        if model.coef_.shape != (model.n_features_in_,):
+            raise InvalidInputError("saved coefficients do not match n_features_in_")
+        return model
+
+
+def _cloglog_terms(eta: _F64, y: _F64) -> tuple[float, _F64, _F64]:
+    """Log-likelihood, score wrt η, and Fisher weight of the cloglog binomial at η."""
+    eta = np.clip(eta, -40.0, 5.0)
+    rate = np.exp(eta)  # integrated hazard A·e^{βx}·h
+    p = -np.expm1(-rate)
+    p = np.maximum(p, 1e-300)
+    log_likelihood = float(np.sum(y * np.log(p) - (1.0 - y) * rate))
+    survive = np.exp(-rate)
+    score = rate * (y - p) / p
+    weight = rate * rate * survive / p
+    return log_likelihood, score, weight
+
+
+def fit_cloglog(
+    X: _F64,
+    y: _F64,
+    *,
+    offset: _F64 | None = None,
+    C: float = 1.0,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+) -> tuple[float, _F64, int]:
+    """Maximum-likelihood cloglog binomial GLM, ln(−ln(1 − P)) = b + X·β + offset, with an
+    L2 penalty ½‖β‖²/C (not on b). Fisher scoring (IRLS) with step halving.
+
+    Returns (b, β, iterations). X should be roughly standardised.
+    """
+    n, k = X.shape
+    offset = np.zeros(n) if offset is None else np.asarray(offset, dtype=np.float64)
+    design = np.column_stack([np.ones(n), X])
+    penalty = np.full(k + 1, 1.0 / C)
+    penalty[0] = 0.0
+    rate0 = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    params = np.zeros(k + 1)
+    params[0] = np.log(-np.log1p(-rate0)) - float(offset.mean())
+
+    def objective(theta: _F64) -> tuple[float, _F64, _F64]:
+        ll, score, weight = _cloglog_terms(design @ theta + offset, y)
+        return ll - 0.5 * float(penalty @ (theta * theta)), score, weight
+
+    value, score, weight = objective(params)
+    iterations = 0
+    for iteration in range(1, max_iter + 1):
+        iterations = iteration
+        gradient = design.T @ score - penalty * params
+        hessian = (design * weight[:, None]).T @ design + np.diag(penalty)
+        hessian[np.diag_indices_from(hessian)] += 1e-12
+        step = np.linalg.solve(hessian, gradient)
+        scale = 1.0
+        while True:
+            candidate = params + scale * step
+            new_value, new_score, new_weight = objective(candidate)
+            if new_value >= value - 1e-12 * abs(value) or scale < 1e-10:
+                break
+            scale *= 0.5
+        improvement = new_value - value
+        params, value, score, weight = candidate, new_value, new_score, new_weight
+        if abs(improvement) <= tol * (abs(value) + 1.0):
+            break
+    return float(params[0]), params[1:].copy(), iterations
