@@ -223,6 +223,7 @@ class CostEstimator:
             raise InvalidInputError(f"impact_coefficient={impact_coefficient!r} must be >= 0")
         self.contract_value = _positive(contract_value, "contract_value")
         self.risk_aversion = float(risk_aversion)
+        self._square_root_name = f"square_root (Y={self.impact_coefficient:g})"
         self.slippage_model = slippage_model
         self.fill_model = fill_model
         self.volatility_estimator = RealizedVolatility()
@@ -291,7 +292,11 @@ class CostEstimator:
         if (quantity_usd is None) == (quantity is None):
             raise InvalidInputError("give exactly one of quantity_usd= or quantity= (base units)")
         if quantity_usd is not None:
-            notional = _positive(quantity_usd, "quantity_usd")
+            notional = (
+                quantity_usd
+                if type(quantity_usd) is float and 0.0 < quantity_usd < math.inf
+                else _positive(quantity_usd, "quantity_usd")
+            )
             base = notional / mid
         else:
             base = _positive(quantity, "quantity")
@@ -338,10 +343,13 @@ class CostEstimator:
             flags.append("book_too_thin")
         taker = 1.0 - maker
         slippage_usd = slip_bps * 1e-4 * notional
-        fee_usd = self.fees.fee(notional, maker_fraction=maker)
+        fees = self.fees
+        fee_usd = notional * (fees.maker * maker + fees.taker * taker)  # FeeSchedule.fee
 
-        volatility = self.volatility
-        daily_volume = self.daily_volume_usd
+        volatility = self.volatility_estimator.daily if self._auto_volatility else self._volatility
+        daily_volume = (
+            self.volume_estimator.daily_notional if self._auto_volume else self._daily_volume
+        )
         impact_usd, impact_name, risk_usd = self._impact(
             book, base, notional, mid, volatility, daily_volume, order_type, horizon, steps
         )
@@ -458,13 +466,8 @@ class CostEstimator:
                 if taker_units == 0
                 else 0
             )
-            queue_ahead = 0.0
-            same_ticks = book.bid_ticks() if side == "buy" else book.ask_ticks()
-            same_sizes = (book.bids() if side == "buy" else book.asks())[:, 1]
-            at_or_better = same_ticks >= limit_tick if side == "buy" else same_ticks <= limit_tick
-            queue_ahead = float(same_sizes[at_or_better].sum()) * self.contract_value
             p_fill, model_name = self._fill_probability(
-                book, side, float(max(ticks_behind, 0)), queue_ahead, horizon_s
+                book, side, float(max(ticks_behind, 0)), resting_units * limit, horizon_s
             )
             passive_bps = sign * (limit - mid) / mid * 1e4
             fallback = walk_book(book, side, quantity=resting_units)
@@ -543,7 +546,7 @@ class CostEstimator:
             )
         if self.impact_model == "square_root":
             fraction = self.impact_coefficient * volatility * math.sqrt(notional / daily_volume)
-            return fraction * notional, f"square_root (Y={self.impact_coefficient:g})", math.nan
+            return fraction * notional, self._square_root_name, math.nan
         # Almgren–Chriss linear permanent impact γ·X with the paper's γ = spread / (0.1·V)
         spread = book.spread
         gamma = spread / (0.1 * daily_volume / mid)

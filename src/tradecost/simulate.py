@@ -27,6 +27,7 @@ from tradecost.estimator import CostEstimate, CostEstimator
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL, OKXFeed
 from tradecost.feeds.okx.protocol import BookEvent, ProcessingTimes, TradeEvent
 from tradecost.latency import LatencyHistogram
+from tradecost.models.live import LiveModels
 
 DEMO_SEED = 7
 
@@ -47,6 +48,7 @@ class SimulateState:
     timing: ProcessingTimes = field(default_factory=ProcessingTimes)
     feed: OKXFeed | None = None
     inputs_note: str = ""
+    models: LiveModels | None = None
 
 
 def add_parser(subparsers: Any) -> None:
@@ -102,6 +104,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per estimate")
     parser.add_argument("--log", default=None, help="write every estimate to FILE (.csv)")
     parser.add_argument("--seed", type=int, default=DEMO_SEED, help="--demo market seed")
+    parser.add_argument(
+        "--no-models",
+        action="store_true",
+        help="do not train the learned slippage and fill models on the stream (market orders)",
+    )
     parser.set_defaults(handler=cmd_simulate)
 
 
@@ -239,6 +246,8 @@ async def _consume(
             continue  # one-sided book for an instant: nothing to price, the view shows the last
         end_to_end = time.time_ns() - event.local_ts
         state.end_to_end.record(end_to_end)
+        if state.models is not None:
+            state.models.drain()
         state.estimates += 1
         state.last = estimate
         state.last_event = event
@@ -291,8 +300,15 @@ async def run(
         try:
             async with OKXFeed([args.symbol], url=url, trades=True) as feed:
                 state.feed = feed
-                if feed.protocol is not None:
-                    feed.protocol.timing = state.timing
+                protocol = feed.protocol
+                if protocol is not None:
+                    protocol.timing = state.timing
+                    if not args.no_models or args.order_type == "limit":
+                        models = LiveModels(str(feed.books[args.symbol].tick_size))
+                        estimator.slippage_model = models
+                        estimator.fill_model = models
+                        protocol.frame_observer = models.on_frame
+                        state.models = models
                 consumer = asyncio.create_task(
                     _consume(state, feed, emit if (args.json or args.log) else None)
                 )

@@ -258,6 +258,9 @@ class OKXProtocol:
         #: Set to a ProcessingTimes to time every decode and book update (off by default: two
         #: clock reads per message).
         self.timing: ProcessingTimes | None = None
+        #: Called with every received frame and its receive time before it is processed (e.g.
+        #: to feed the learned models' dataset builder).
+        self.frame_observer: Callable[[str | bytes, int], None] | None = None
         instruments = instruments or {}
         make_book = book_factory or _default_book_factory
         self._decoder = (decoder_factory or _default_decoder)()
@@ -372,6 +375,8 @@ class OKXProtocol:
         """
         stats = self.stats
         stats.messages += 1
+        if self.frame_observer is not None:
+            self.frame_observer(frame, local_ts)
         if frame == "pong" or frame == b"pong":
             stats.pongs += 1
             return []

@@ -1,0 +1,95 @@
+"""Learned models on a live stream, in the shape the CostEstimator asks for.
+
+:class:`LiveModels` feeds every raw frame to :class:`~tradecost.models.online.OnlineModels`
+(which builds realised-cost and fill-label samples and refits in the background) and answers the
+estimator's two questions from the same market state the dataset builder keeps:
+
+* ``predict_quantiles(book, side, notional)`` → learned (p50, p90) slippage in bps, or NaN
+  while the model is untrained (the estimator then reports walk-the-book alone and flags it);
+* ``fill_probability(book, side, distance_ticks, notional, horizon_s)`` → (P(fill), source),
+  from the fitted classifier or, untrained, the documented distance prior.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from tradecost._book import OrderBook
+from tradecost.models.features import N_LIMIT_FEATURES, N_MARKET_FEATURES
+from tradecost.models.online import OnlineModels
+
+__all__ = ["LiveModels"]
+
+
+class LiveModels:
+    """``OnlineModels`` plus the feature buffers of one instrument's live predictions."""
+
+    def __init__(self, tick_size: str, **online_options: Any) -> None:
+        self.online = OnlineModels(tick_size, **online_options)
+        self._inbox: deque[tuple[str | bytes, int]] = deque()
+        self._market = np.zeros(N_MARKET_FEATURES)
+        self._limit = np.zeros(N_LIMIT_FEATURES)
+        self._quantiles = np.zeros(len(self.online.quantiles))
+
+    def on_frame(self, raw: str | bytes, ts_ns: int) -> None:
+        """Every raw frame of the instrument (books and trades), as received. Only queued: the
+        dataset work happens in :meth:`drain`, off the path between a frame and its estimate."""
+        self._inbox.append((raw, ts_ns))
+
+    def drain(self) -> None:
+        """Feed the queued frames to the dataset builder (call after the tick's estimate). The
+        stream features of the next predictions are then as of the last drained frame."""
+        inbox = self._inbox
+        on_frame = self.online.on_frame
+        while inbox:
+            raw, ts_ns = inbox.popleft()
+            on_frame(raw, ts_ns)
+
+    def predict_quantiles(self, book: OrderBook, side: str, notional: float) -> tuple[float, float]:
+        extractor = self.online.builder.extractor
+        extractor.extract(book, side, notional, self._market)  # type: ignore[arg-type]
+        if self.online.predict_slippage(self._market, self._quantiles) != "model":
+            return math.nan, math.nan
+        return float(self._quantiles[0]), float(self._quantiles[-1])
+
+    def fill_probability(
+        self,
+        book: OrderBook,
+        side: str,
+        distance_ticks: float,
+        notional: float,
+        horizon_s: float,
+    ) -> tuple[float, str]:
+        extractor = self.online.builder.extractor
+        extractor.extract_limit(
+            book,
+            side,
+            int(round(distance_ticks)),
+            notional,
+            horizon_s,
+            self._limit,  # type: ignore[arg-type]
+        )
+        return self.online.fill_probability(self._limit)
+
+    def status(self) -> str:
+        """One line for a status display: what answers now, on how many samples."""
+        p = self.online.predictors
+        builder = self.online.builder
+        slippage = (
+            f"learned p50/p90 (generation {p.generation}, {p.slippage_samples:,} samples)"
+            if p.slippage is not None
+            else "walk-the-book baseline (untrained)"
+        )
+        fill = (
+            f"learned P(fill) ({p.fill_samples:,} samples)"
+            if p.fill is not None
+            else "distance prior (untrained)"
+        )
+        collected = builder.frames
+        refit = " refitting" if self.online.refitting else ""
+        errors = f", {len(self.online.errors)} failed refits" if self.online.errors else ""
+        return f"slippage: {slippage}; fill: {fill}; {collected:,} frames seen{refit}{errors}"
