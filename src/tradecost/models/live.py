@@ -67,11 +67,11 @@ class LiveModels:
         extractor = self.online.builder.extractor
         extractor.extract_limit(
             book,
-            side,
-            int(round(distance_ticks)),
+            side,  # type: ignore[arg-type]
+            round(distance_ticks),
             notional,
             horizon_s,
-            self._limit,  # type: ignore[arg-type]
+            self._limit,
         )
         return self.online.fill_probability(self._limit)
 
