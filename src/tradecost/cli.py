@@ -167,6 +167,24 @@ async def _serve(frames: Sequence[tuple[int, str | bytes]], args: argparse.Names
     return 0
 
 
+def _add_models(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "models",
+        help="the learned cost models: `tradecost models evaluate --demo --json`",
+        description="Walk-forward, out-of-sample quality of the learned models vs baselines.",
+    )
+    parser.add_argument("action", choices=["evaluate"])
+    parser.add_argument("options", nargs=argparse.REMAINDER,
+                        help="see `tradecost models evaluate --help`")
+    parser.set_defaults(handler=cmd_models)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from tradecost.models.evaluate import main_evaluate
+
+    return main_evaluate(list(args.options))
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit code 2), as for every other invalid input."""
 
@@ -180,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_record(subparsers)
     _add_replay(subparsers)
     simulate.add_parser(subparsers)
+    _add_models(subparsers)
     return parser
 
 

@@ -167,3 +167,20 @@ def test_terminal_view_in_a_pseudo_terminal():
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
+
+
+def test_models_evaluate_demo_json():
+    result = tradecost("models", "evaluate", "--demo", "--json", "--duration", "600")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["source"]["kind"] == "simulated"
+    slippage = report["slippage"]
+    assert slippage["out_of_sample"] > 1000
+    for q in ("p50", "p90"):
+        block = slippage["quantiles"][q]
+        assert set(block) >= {"model", "walk_book", "nominal"}
+        assert 0.0 <= block["model"]["coverage"] <= 1.0
+    # walk-the-book is a point forecast, not a p90: the learned p90 must beat it out of sample
+    assert report["checks"]["p90_beats_walk_book"] is True
+    assert report["checks"]["fill_decreasing_in_distance"] is True
+    assert "maker_taker" in report
