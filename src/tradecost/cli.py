@@ -174,8 +174,9 @@ def _add_models(subparsers: Any) -> None:
         description="Walk-forward, out-of-sample quality of the learned models vs baselines.",
     )
     parser.add_argument("action", choices=["evaluate"])
-    parser.add_argument("options", nargs=argparse.REMAINDER,
-                        help="see `tradecost models evaluate --help`")
+    parser.add_argument(
+        "options", nargs=argparse.REMAINDER, help="see `tradecost models evaluate --help`"
+    )
     parser.set_defaults(handler=cmd_models)
 
 
