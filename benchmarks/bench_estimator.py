@@ -61,11 +61,9 @@ def trained_models() -> Any:
     return models
 
 
-def test_estimate_with_learned_models(
-    benchmark: Any, book: tc.OrderBook, trained_models: Any
-) -> None:
-    benchmark.group = "full estimate with learned p50/p90 (features + compiled predictors)"
-    estimator = tc.CostEstimator(
+@pytest.fixture(scope="module")
+def learned_estimator(trained_models: Any) -> tc.CostEstimator:
+    return tc.CostEstimator(
         "okx",
         "BTC-USDT",
         "Lv1",
@@ -74,23 +72,22 @@ def test_estimate_with_learned_models(
         slippage_model=trained_models,
         fill_model=trained_models,
     )
-    r = benchmark(estimator.estimate, book, "buy", 100_000.0)
+
+
+def test_estimate_with_learned_models(
+    benchmark: Any, book: tc.OrderBook, learned_estimator: tc.CostEstimator
+) -> None:
+    benchmark.group = "full estimate with learned p50/p90 (features + compiled predictors)"
+    r = benchmark(learned_estimator.estimate, book, "buy", 100_000.0)
     assert np.isfinite(r.slippage_p50_bps)
     assert r.slippage_p90_bps >= r.slippage_p50_bps
 
 
 def test_estimate_limit_order_with_fill_model(
-    benchmark: Any, book: tc.OrderBook, trained_models: Any
+    benchmark: Any, book: tc.OrderBook, learned_estimator: tc.CostEstimator
 ) -> None:
     benchmark.group = "full estimate, limit order at the touch (fill probability)"
-    estimator = tc.CostEstimator(
-        "okx",
-        "BTC-USDT",
-        "Lv1",
-        volatility=0.02,
-        daily_volume_usd=1e9,
-        slippage_model=trained_models,
-        fill_model=trained_models,
+    r = benchmark(
+        learned_estimator.estimate, book, "buy", 10_000.0, order_type="limit", offset_bps=0.0
     )
-    r = benchmark(estimator.estimate, book, "buy", 10_000.0, order_type="limit", offset_bps=0.0)
     assert 0.0 <= r.maker_fraction <= 1.0
