@@ -64,7 +64,11 @@ def test_trained_models_answer(trained):
     assert math.isfinite(r.slippage_p50_bps)
     assert r.slippage_p50_bps <= r.slippage_p90_bps
     assert "slippage_model_untrained" not in r.flags
-    assert "learned p50/p90" in models.status()
+    status = models.status()
+    assert "learned p50/p90" in status
+    scores = models.online.scores
+    assert scores["p50_pinball_model"] > 0 and scores["p50_pinball_walk_book"] > 0
+    assert "out of sample: pinball p50" in status
     if models.online.predictors.fill is not None:
         near = estimator(models).estimate(
             book, "sell", 1000.0, order_type="limit", offset_bps=0.0, horizon=5.0

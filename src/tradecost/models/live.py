@@ -92,4 +92,22 @@ class LiveModels:
         collected = builder.frames
         refit = " refitting" if self.online.refitting else ""
         errors = f", {len(self.online.errors)} failed refits" if self.online.errors else ""
-        return f"slippage: {slippage}; fill: {fill}; {collected:,} frames seen{refit}{errors}"
+        sc = self.online.scores
+        scores = ""
+        if "p50_pinball_model" in sc:
+            scores += (
+                f"\nout of sample: pinball p50 {sc['p50_pinball_model']:.4f} vs walk-the-book "
+                f"{sc['p50_pinball_walk_book']:.4f}"
+            )
+            if "p90_pinball_model" in sc:
+                scores += (
+                    f", p90 {sc['p90_pinball_model']:.4f} vs {sc['p90_pinball_walk_book']:.4f}"
+                )
+        if "fill_brier_model" in sc:
+            scores += (
+                f"; fill Brier {sc['fill_brier_model']:.4f} vs base rate "
+                f"{sc['fill_brier_base_rate']:.4f}"
+            )
+        return (
+            f"slippage: {slippage}; fill: {fill}; {collected:,} frames seen{refit}{errors}{scores}"
+        )

@@ -37,6 +37,13 @@ from tradecost.models.slippage import SlippageRegressor
 
 __all__ = ["OnlineModels", "Predictors"]
 
+
+def _pinball(y: npt.NDArray[np.float64], q_hat: npt.NDArray[np.float64], q: float) -> float:
+    """Mean pinball (quantile) loss of ``q_hat`` as the ``q`` quantile of ``y``."""
+    diff = y - q_hat
+    return float(np.mean(np.maximum(q * diff, (q - 1.0) * diff)))
+
+
 _WALK = MARKET_FEATURES.index("walk_bps")
 _DISTANCE = LIMIT_FEATURES.index("distance_ticks")
 HORIZON = LIMIT_FEATURES.index("horizon_s")
@@ -90,6 +97,10 @@ class OnlineModels:
         self._sealed_seen = 0
         self.refits = 0
         self.errors: list[str] = []
+        #: Out-of-sample scores of the published models (newest 20 % of their samples held
+        #: out): pinball loss per quantile for the model and walk-the-book, Brier score for the
+        #: fill model and the base rate. Empty until the first refit.
+        self.scores: dict[str, float] = {}
 
     # -- tick path ------------------------------------------------------------------------
 
@@ -139,22 +150,44 @@ class OnlineModels:
             current = self.predictors
             slippage, fills = current.slippage, current.fill
             n_slippage, n_fills = current.slippage_samples, current.fill_samples
+            scores = dict(self.scores)
             if slippage_chunks:
                 rows = np.concatenate(slippage_chunks)[-self.max_samples :]
                 if rows.shape[0] >= self.min_samples:
                     data = slippage_dataset_from_rows(rows, self.builder.latency_ns, 0)
-                    model = SlippageRegressor(quantiles=self.quantiles).fit(data.X, data.y)
-                    slippage, n_slippage = model.compile(), rows.shape[0]
+                    # walk-forward: fit on the older 80 %, score on the newest 20 %, publish
+                    # the fitted model with its out-of-sample score
+                    cut = int(0.8 * len(data.y))
+                    model = SlippageRegressor(quantiles=self.quantiles).fit(
+                        data.X[:cut], data.y[:cut]
+                    )
+                    predicted = model.predict_quantiles(data.X[cut:])
+                    truth = data.y[cut:]
+                    for i, q in enumerate(self.quantiles):
+                        name = f"p{round(q * 100)}"
+                        scores[f"{name}_pinball_model"] = _pinball(truth, predicted[:, i], q)
+                        scores[f"{name}_pinball_walk_book"] = _pinball(
+                            truth, data.walk_bps[cut:], q
+                        )
+                    slippage, n_slippage = model.compile(), cut
             if fill_chunks:
                 rows = np.concatenate(fill_chunks)[-self.max_samples :]
                 if rows.shape[0] >= self.min_samples:
                     fill_data = fill_dataset_from_rows(rows, 0)
-                    if 0 < fill_data.y.sum() < fill_data.y.size:
+                    cut = int(0.8 * len(fill_data.y))
+                    train_y, test_y = fill_data.y[:cut], fill_data.y[cut:]
+                    if 0 < train_y.sum() < train_y.size and test_y.size:
                         classifier = MakerTakerClassifier(
                             horizon_feature=HORIZON, horizon_effect="free"
                         )
-                        classifier.fit(fill_data.X, fill_data.y)
-                        fills, n_fills = classifier.compile(), rows.shape[0]
+                        classifier.fit(fill_data.X[:cut], train_y)
+                        p = classifier.predict_proba(fill_data.X[cut:])[:, 1]
+                        scores["fill_brier_model"] = float(np.mean((p - test_y) ** 2))
+                        scores["fill_brier_base_rate"] = float(
+                            np.mean((train_y.mean() - test_y) ** 2)
+                        )
+                        fills, n_fills = classifier.compile(), cut
+            self.scores = scores
             self.predictors = Predictors(
                 slippage, fills, current.generation + 1, n_slippage, n_fills
             )
