@@ -448,7 +448,7 @@ class CostEstimator:
         available = float(sizes[crossing].sum())
         taker_units = min(size_units, available)
         resting_units = size_units - taker_units
-        levels = int(crossing.sum()) if taker_units > 0 else 0
+        levels = 0
         cost_bps_total = 0.0
         if taker_units > 0:
             fill = walk_book(book, side, quantity=taker_units)

@@ -234,7 +234,6 @@ def estimate_record(
 async def _consume(
     state: SimulateState, feed: OKXFeed, emit: Callable[[dict[str, Any]], None] | None
 ) -> None:
-    for_view = emit is None
     async for event in feed:
         if isinstance(event, TradeEvent):
             state.trades += 1
@@ -251,10 +250,8 @@ async def _consume(
         state.estimates += 1
         state.last = estimate
         state.last_event = event
-        if not for_view or state.args.log:
-            record = estimate_record(state, event, estimate, end_to_end)
-            if emit is not None:
-                emit(record)
+        if emit is not None:
+            emit(estimate_record(state, event, estimate, end_to_end))
 
 
 @contextlib.asynccontextmanager

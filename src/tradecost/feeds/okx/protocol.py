@@ -493,6 +493,21 @@ class OKXProtocol:
             stream.rest_pending = True
             self._rest_requests.append(stream.inst_id)
 
+    def _book_event(self, stream: _Stream, msg: Any, local_ts: int, action: str) -> list[Event]:
+        """The one event of an applied push (counted in ``stats.book_updates``)."""
+        self.stats.book_updates += 1
+        return [
+            BookEvent(
+                stream.inst_id,
+                stream.channel,
+                stream.book,
+                msg.ts * 1_000_000,
+                local_ts,
+                stream.last_seq_id,
+                action,
+            )
+        ]
+
     def _on_book(self, stream: _Stream, msg: Any, frame: str | bytes, local_ts: int) -> list[Event]:
         state = stream.state
         if state is BookState.LIVE:
@@ -502,18 +517,7 @@ class OKXProtocol:
                 return []
             if msg.n_bids == 0 and msg.n_asks == 0 and msg.action == "update":
                 return []  # a heartbeat: the book did not change
-            self.stats.book_updates += 1
-            return [
-                BookEvent(
-                    stream.inst_id,
-                    stream.channel,
-                    stream.book,
-                    msg.ts * 1_000_000,
-                    local_ts,
-                    stream.last_seq_id,
-                    msg.action,
-                )
-            ]
+            return self._book_event(stream, msg, local_ts, msg.action)
         if state is BookState.RESYNCING:
             self.stats.unsynced_dropped += 1
             return []
@@ -523,18 +527,7 @@ class OKXProtocol:
                 stream.buffer = []
             if not self._apply_snapshot(stream, msg, local_ts):
                 return []
-            self.stats.book_updates += 1
-            return [
-                BookEvent(
-                    stream.inst_id,
-                    stream.channel,
-                    stream.book,
-                    msg.ts * 1_000_000,
-                    local_ts,
-                    stream.last_seq_id,
-                    "snapshot",
-                )
-            ]
+            return self._book_event(stream, msg, local_ts, "snapshot")
         if snapshot or self.bootstrap == "ws" or msg.seq_id is None or msg.prev_seq_id is None:
             self.stats.unsynced_dropped += 1
             return []
