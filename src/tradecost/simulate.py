@@ -1,6 +1,7 @@
 """``tradecost simulate``: the live cost view.
 
-Every book event from the feed is turned into a CostEstimate (every tick is computed); the
+Every book event from the feed is turned into a CostEstimate (every tick is computed, in the
+socket's callback as its frame is applied); the
 terminal view redraws a few times per second from the latest one, or ``--json`` prints one JSON
 object per estimate. ``--demo`` serves the built-in simulated market on 127.0.0.1 and connects to
 it over a real WebSocket: the same code path as live OKX.
@@ -27,6 +28,8 @@ from tradecost.estimator import CostEstimate, CostEstimator
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL, OKXFeed
 from tradecost.feeds.okx.protocol import BookEvent, ProcessingTimes, TradeEvent
 from tradecost.latency import LatencyHistogram
+from tradecost.loop import LOOPS, event_loop_factory
+from tradecost.loop import run as run_loop
 from tradecost.models.live import LiveModels
 
 DEMO_SEED = 7
@@ -109,6 +112,13 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="do not train the learned slippage and fill models on the stream (market orders)",
     )
+    parser.add_argument(
+        "--event-loop",
+        default="auto",
+        choices=LOOPS,
+        help="asyncio event loop: uvloop (lower wake-up latency), asyncio, or auto (uvloop if "
+        "installed)",
+    )
     parser.set_defaults(handler=cmd_simulate)
 
 
@@ -135,6 +145,7 @@ def _check_args(args: argparse.Namespace) -> None:
         raise InvalidInputError("a scheduled market order needs both --horizon and --steps")
     if args.steps is not None and args.steps < 1:
         raise InvalidInputError(f"--steps must be >= 1, not {args.steps}")
+    event_loop_factory(args.event_loop)  # uvloop asked for but not installed
     if args.log is not None and not args.log.endswith(".csv"):
         raise InvalidInputError(f"--log writes CSV: name the file *.csv, not {args.log!r}")
 
@@ -231,27 +242,34 @@ def estimate_record(
     return record
 
 
-async def _consume(
-    state: SimulateState, feed: OKXFeed, emit: Callable[[dict[str, Any]], None] | None
-) -> None:
-    async for event in feed:
+def _event_handler(
+    state: SimulateState, emit: Callable[[dict[str, Any]], None] | None
+) -> Callable[[BookEvent | TradeEvent], None]:
+    """The feed's ``on_event``: runs in the socket's callback, so every tick is priced as its
+    frame is applied, and end to end is bytes received → estimate ready with no task switch."""
+    end_to_end = state.end_to_end
+    estimator = state.estimator
+
+    def on_event(event: BookEvent | TradeEvent) -> None:
         if isinstance(event, TradeEvent):
             state.trades += 1
-            state.estimator.observe_trade(event.local_ts, event.price, event.size)
-            continue
+            estimator.observe_trade(event.local_ts, event.price, event.size)
+            return
         try:
             estimate = _estimate(state, event)
         except TradecostError:
-            continue  # one-sided book for an instant: nothing to price, the view shows the last
-        end_to_end = time.time_ns() - event.local_ts
-        state.end_to_end.record(end_to_end)
+            return  # one-sided book for an instant: nothing to price, the view shows the last
+        elapsed = time.time_ns() - event.local_ts
+        end_to_end.record(elapsed)
         if state.models is not None:
             state.models.drain()
         state.estimates += 1
         state.last = estimate
         state.last_event = event
         if emit is not None:
-            emit(estimate_record(state, event, estimate, end_to_end))
+            emit(estimate_record(state, event, estimate, elapsed))
+
+    return on_event
 
 
 @contextlib.asynccontextmanager
@@ -295,7 +313,8 @@ async def run(
         if args.log:
             log_file = Path(args.log).open("w", newline="")  # noqa: SIM115 (closed below)
         try:
-            async with OKXFeed([args.symbol], url=url, trades=True) as feed:
+            on_event = _event_handler(state, emit if (args.json or args.log) else None)
+            async with OKXFeed([args.symbol], url=url, trades=True, on_event=on_event) as feed:
                 state.feed = feed
                 protocol = feed.protocol
                 if protocol is not None:
@@ -306,9 +325,7 @@ async def run(
                         estimator.fill_model = models
                         protocol.frame_observer = models.on_frame
                         state.models = models
-                consumer = asyncio.create_task(
-                    _consume(state, feed, emit if (args.json or args.log) else None)
-                )
+                consumer = asyncio.create_task(feed.join())
                 view = None if args.json else asyncio.create_task(_render_loop(state, stop))
                 waiters = [consumer, asyncio.create_task(stop.wait())]
                 if args.duration is not None:
@@ -362,6 +379,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"tradecost simulate: error: {exc}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(run(args, sys.stdout, estimator, note))
+        return run_loop(run(args, sys.stdout, estimator, note), args.event_loop)
     except KeyboardInterrupt:
         return 0

@@ -1,7 +1,8 @@
 """``OKXFeed``: the thin asyncio client around the sans-I/O :class:`OKXProtocol`.
 
-One socket carries every instrument. The reader task owns the socket: it decodes and applies each
-frame as it arrives and never waits for the consumer. The consumer iterates the feed and gets, per
+One socket carries every instrument. Each frame is decoded and applied in the socket's own
+callback as it arrives (:mod:`tradecost.feeds.ws`), never waiting for the consumer. The consumer
+either takes events there too (``on_event``) or iterates the feed and gets, per
 instrument, the newest in-sync book (older undelivered events for the same instrument are
 replaced, counted in ``stats.conflated``); trade prints are queued, not conflated.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import ssl as ssl_module
 import time
 import urllib.request
 from collections import deque
@@ -25,7 +27,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import Any
 from urllib.parse import urlsplit
 
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from tradecost.errors import FeedError, InvalidInputError, SubscriptionError
@@ -46,6 +47,7 @@ from tradecost.feeds.okx.protocol import (
     TradeEvent,
     rest_books_url,
 )
+from tradecost.feeds.ws import WebSocketClient, connect_websocket
 
 OKX_PUBLIC_URL = "wss://ws.okx.com:8443/ws/v5/public"
 
@@ -124,7 +126,14 @@ class OKXFeed:
     REST snapshot and instruments; derived from ``url``), ``instruments`` (else fetched from
     ``rest_url``, else the bundled copy), ``api_key``/``secret_key``/``passphrase`` (login, needed
     for ``books-l2-tbt``/``books50-l2-tbt``), ``bootstrap`` (``"auto"``/``"ws"``/``"rest"``),
-    ``relay=True`` for GoQuant-style full-snapshot relays, timers in seconds.
+    ``relay=True`` for GoQuant-style full-snapshot relays, timers in seconds, ``ssl`` for a
+    ``wss://`` URL (default: the system's trust store).
+
+    ``on_event``: called with every event from the socket's own callback, as the frame that made
+    it is applied: bytes received → your code with no task switch in between (the lowest
+    latency; keep it short, it holds up the next frame). Events then do not go to the iteration:
+    ``await feed.join()`` instead. An exception it raises stops the feed and is raised from
+    ``join``.
     """
 
     def __init__(
@@ -153,6 +162,8 @@ class OKXFeed:
         clock: Callable[[], int] = time.time_ns,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         book_factory: Callable[[Instrument], Any] | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> None:
         self.inst_ids = [inst_ids] if isinstance(inst_ids, str) else list(inst_ids)
         if not self.inst_ids:
@@ -197,7 +208,10 @@ class OKXFeed:
         self._wakeup = asyncio.Event()
         self._run_task: asyncio.Task[None] | None = None
         self._helpers: set[asyncio.Task[None]] = set()
-        self._ws: ClientConnection | None = None
+        self.on_event = on_event
+        self.ssl = ssl
+        self._conn: WebSocketClient | None = None
+        self._healthy = False
         self._last_rx = 0.0
         self._connections = 0
 
@@ -303,6 +317,14 @@ class OKXFeed:
             self._wakeup.clear()
             await self._wakeup.wait()
 
+    async def join(self) -> None:
+        """Wait until the feed stops: raises what stopped it (a fatal exchange error, an
+        exception from ``on_event``, :class:`FeedError` after ``max_reconnects``)."""
+        task = self._run_task
+        if task is None:
+            raise FeedError("the feed is not started: use `async with OKXFeed(...) as feed`")
+        await asyncio.shield(task)
+
     def _raise_if_failed(self) -> None:
         task = self._run_task
         if task is not None and task.done() and not task.cancelled():
@@ -330,19 +352,15 @@ class OKXFeed:
                 attempts += 1
                 healthy = False
                 try:
-                    async with connect(
+                    conn = await connect_websocket(
                         self.url,
+                        self._on_frame,
+                        on_open=self._on_open,
+                        clock=self.clock,
                         open_timeout=self.open_timeout,
-                        ping_interval=None,
-                        close_timeout=1.0,
-                        max_size=2**24,
-                        max_queue=None,
-                        compression=None,
-                    ) as ws:
-                        self._connections += 1
-                        if self._connections > 1:
-                            self.stats.reconnects += 1
-                        healthy = await self._session(ws)
+                        ssl=self.ssl,
+                    )
+                    healthy = await self._session(conn)
                 except Exception as exc:
                     if not is_retryable(exc):
                         raise
@@ -354,50 +372,70 @@ class OKXFeed:
         finally:
             self._wakeup.set()
 
-    async def _session(self, ws: ClientConnection) -> bool:
+    def _on_open(self) -> None:
+        """Handshake done (called from the socket's callback, before any message)."""
+        self._connections += 1
+        if self._connections > 1:
+            self.stats.reconnects += 1
+        self._healthy = False
+        self._last_rx = time.monotonic()
+        self._protocol.connection_made(self.clock())
+        self.connected.set()
+
+    def _on_frame(self, frame: bytes, received_ns: int) -> None:
+        """Every message, from the socket's callback: decode, apply, hand on, answer."""
+        self._last_rx = time.monotonic()
+        protocol = self.protocol
+        assert protocol is not None
+        events = protocol.receive(frame, received_ns)
+        if events:
+            self._healthy = True
+            on_event = self.on_event
+            if on_event is not None:
+                for event in events:
+                    on_event(event)
+            else:
+                self._deliver(events)
+        if protocol.wants_to_send:
+            self._flush()
+        if protocol.wants_rest:
+            for inst_id in protocol.rest_requests():
+                self._spawn(self._fetch_rest(inst_id))
+        if protocol.reconnect_requested and self._conn is not None:
+            self._conn.close()
+
+    async def _session(self, conn: WebSocketClient) -> bool:
         """Serve one connection until it closes. True if a book got in sync meanwhile."""
         protocol = self._protocol
-        loop = asyncio.get_running_loop()
-        self._ws = ws
-        self._last_rx = loop.time()
-        protocol.connection_made(self.clock())
-        self.connected.set()
-        await self._flush(ws)
-        healthy = False
-        watchdog = asyncio.create_task(self._watchdog(ws), name="okx-feed-watchdog")
-        clock, receive, deliver = self.clock, protocol.receive, self._deliver
+        self._conn = conn
+        self._flush()
+        watchdog = asyncio.create_task(self._watchdog(conn), name="okx-feed-watchdog")
         try:
-            async for frame in ws:
-                self._last_rx = loop.time()
-                events = receive(frame, clock())
-                if events:
-                    deliver(events)
-                    healthy = True
-                if protocol.wants_to_send:
-                    await self._flush(ws)
-                if protocol.wants_rest:
-                    for inst_id in protocol.rest_requests():
-                        self._spawn(self._fetch_rest(inst_id))
-                if protocol.reconnect_requested:
-                    break
-        except ConnectionClosed:
-            pass
+            await asyncio.shield(conn.closed)
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
-            self._ws = None
+            if not conn.closed.done():  # cancelled: say goodbye, do not wait for the reply
+                conn.close()
+                if conn.transport is not None:
+                    conn.transport.close()
+            self._conn = None
             self.connected.clear()
-            protocol.connection_lost(clock())
-        return healthy
+            protocol.connection_lost(self.clock())
+        if conn.failure is not None:
+            raise conn.failure
+        return self._healthy
 
-    async def _flush(self, ws: ClientConnection) -> None:
-        for frame in self._protocol.data_to_send():
-            await ws.send(frame)
+    def _flush(self) -> None:
+        conn = self._conn
+        frames = self._protocol.data_to_send()
+        if conn is not None:
+            for frame in frames:
+                conn.send_text(frame)
 
-    async def _watchdog(self, ws: ClientConnection) -> None:
+    async def _watchdog(self, conn: WebSocketClient) -> None:
         """Ping when idle, drop the socket when even the pong does not come; book timers."""
-        loop = asyncio.get_running_loop()
         protocol = self._protocol
         tick = min(self.ping_interval, self.pong_timeout, self.resync_timeout) / 4
         stale_ns = None if self.stale_after is None else int(self.stale_after * 1e9)
@@ -405,22 +443,21 @@ class OKXFeed:
         ping_sent_at: float | None = None
         while True:
             await asyncio.sleep(tick)
-            now = loop.time()
+            now = time.monotonic()
             protocol.check_timers(
                 self.clock(), stale_after_ns=stale_ns, resync_timeout_ns=resync_ns
             )
             if protocol.wants_to_send:
-                await self._flush(ws)
+                self._flush()
             if ping_sent_at is not None and self._last_rx >= ping_sent_at:
                 ping_sent_at = None
             if ping_sent_at is None and now - self._last_rx >= self.ping_interval:
                 ping_sent_at = now
                 self.stats.pings += 1
-                await ws.send("ping")
+                conn.send_text("ping")
             elif ping_sent_at is not None and now - ping_sent_at >= self.pong_timeout:
                 self.stats.timeouts += 1
-                if ws.transport is not None:
-                    ws.transport.abort()
+                conn.abort()
                 return
 
     def _spawn(self, coro: Any) -> None:
@@ -442,10 +479,12 @@ class OKXFeed:
             return
         events = protocol.receive_rest_snapshot(inst_id, body, self.clock())
         if events:
-            self._deliver(events)
-        ws = self._ws
-        if ws is not None and protocol.wants_to_send:
-            with contextlib.suppress(ConnectionClosed):
-                await self._flush(ws)
+            if self.on_event is not None:
+                for event in events:
+                    self.on_event(event)
+            else:
+                self._deliver(events)
+        if protocol.wants_to_send:
+            self._flush()
         for again in protocol.rest_requests():
             self._spawn(self._fetch_rest(again))
