@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import csv
+import importlib.util
 import json
 import math
 import signal
@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from tradecost.errors import InvalidInputError, TradecostError
+from tradecost.estimate_log import SUFFIXES as LOG_SUFFIXES
+from tradecost.estimate_log import EstimateLog, open_estimate_log
 from tradecost.estimator import CostEstimate, CostEstimator
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL, OKXFeed
 from tradecost.feeds.okx.protocol import BookEvent, ProcessingTimes, TradeEvent
 from tradecost.latency import LatencyHistogram
-from tradecost.loop import LOOPS, event_loop_factory
+from tradecost.loop import LOOPS, event_loop_factory, loop_name
 from tradecost.loop import run as run_loop
 from tradecost.models.live import LiveModels
 
@@ -52,6 +54,7 @@ class SimulateState:
     feed: OKXFeed | None = None
     inputs_note: str = ""
     models: LiveModels | None = None
+    event_loop: str = "asyncio"
 
 
 def add_parser(subparsers: Any) -> None:
@@ -105,7 +108,9 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
     parser.add_argument("--json", action="store_true", help="one JSON object per estimate")
-    parser.add_argument("--log", default=None, help="write every estimate to FILE (.csv)")
+    parser.add_argument(
+        "--log", default=None, help="write every estimate to FILE (.csv, or .parquet with pyarrow)"
+    )
     parser.add_argument("--seed", type=int, default=DEMO_SEED, help="--demo market seed")
     parser.add_argument(
         "--no-models",
@@ -146,8 +151,16 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.steps is not None and args.steps < 1:
         raise InvalidInputError(f"--steps must be >= 1, not {args.steps}")
     event_loop_factory(args.event_loop)  # uvloop asked for but not installed
-    if args.log is not None and not args.log.endswith(".csv"):
-        raise InvalidInputError(f"--log writes CSV: name the file *.csv, not {args.log!r}")
+    if args.log is not None:
+        suffix = Path(args.log).suffix.lower()
+        if suffix not in LOG_SUFFIXES:
+            raise InvalidInputError(
+                f"--log writes CSV or Parquet: name the file *.csv or *.parquet, not {args.log!r}"
+            )
+        if suffix == ".parquet" and importlib.util.find_spec("pyarrow") is None:
+            raise InvalidInputError(
+                '--log FILE.parquet needs pyarrow: pip install "tradecost[parquet]"'
+            )
 
 
 def demo_market_inputs(seed: int, minutes: float = 30.0) -> tuple[float, float]:
@@ -288,8 +301,7 @@ async def _source(args: argparse.Namespace) -> Any:
 async def run(
     args: argparse.Namespace, out: IO[str], estimator: CostEstimator, note: str = ""
 ) -> int:
-    log_file: IO[str] | None = None
-    writer: csv.DictWriter[str] | None = None
+    log: EstimateLog | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -298,20 +310,16 @@ async def run(
 
     async with _source(args) as (url, source_name):
         state = SimulateState(args=args, estimator=estimator, source=source_name, inputs_note=note)
+        state.event_loop = loop_name(loop)
 
         def emit(record: dict[str, Any]) -> None:
-            nonlocal writer
             if args.json:
                 out.write(json.dumps(record, separators=(",", ":")) + "\n")
-            if log_file is not None:
-                row = {k: v for k, v in record.items() if k != "feed"}
-                if writer is None:
-                    writer = csv.DictWriter(log_file, fieldnames=list(row))
-                    writer.writeheader()
-                writer.writerow(row)
+            if log is not None:
+                log.write(record)
 
         if args.log:
-            log_file = Path(args.log).open("w", newline="")  # noqa: SIM115 (closed below)
+            log = open_estimate_log(args.log)
         try:
             on_event = _event_handler(state, emit if (args.json or args.log) else None)
             async with OKXFeed([args.symbol], url=url, trades=True, on_event=on_event) as feed:
@@ -339,8 +347,8 @@ async def run(
                 if consumer in done and consumer.exception() is not None:
                     raise consumer.exception()  # type: ignore[misc]
         finally:
-            if log_file is not None:
-                log_file.close()
+            if log is not None:
+                log.close()
     if args.json:
         out.flush()
     else:

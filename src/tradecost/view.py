@@ -89,7 +89,7 @@ def _costs(state: SimulateState) -> Table:
 
 
 def _latency(state: SimulateState) -> Table:
-    table = Table(title="latency (µs)", show_edge=False)
+    table = Table(title=f"latency (µs, {state.event_loop} loop)", show_edge=False)
     for name in ("stage", "p50", "p95", "p99", "max", "n"):
         table.add_column(name, justify="right")
     for hist in (

@@ -86,7 +86,28 @@ def test_demo_json_every_field_on_every_line(tmp_path: Path):
     with log.open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(lines)
-    assert float(rows[-1]["net_cost_usd"]) == pytest.approx(json.loads(lines[-1])["net_cost_usd"])
+    for row, line in zip(rows, lines, strict=True):
+        r = json.loads(line)
+        assert int(row["seq_id"]) == r["seq_id"]
+        assert float(row["net_cost_usd"]) == r["net_cost_usd"]  # repr round-trips exactly
+        assert row["flags"].split("|") == r["flags"]
+
+
+def test_demo_parquet_log_holds_every_estimate_typed(tmp_path: Path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    log = tmp_path / "estimates.parquet"
+    result = tradecost("simulate", "--demo", "--json", "--duration", "2", "--log", str(log))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    table = pq.read_table(log)
+    assert table.num_rows == len(lines) > 0
+    assert str(table.schema.field("flags").type) == "list<element: string>"
+    assert str(table.schema.field("seq_id").type) == "int64"
+    assert str(table.schema.field("complete").type) == "bool"
+    for row, r in zip(table.to_pylist(), lines, strict=True):
+        for key, value in r.items():
+            if key != "feed":
+                assert row[key] == value, key
 
 
 def test_demo_limit_order_and_sell_side():
@@ -123,7 +144,7 @@ def test_demo_limit_order_and_sell_side():
         (["--order-type", "market", "--offset-bps", "3"], "--offset-bps"),
         (["--horizon", "10"], "--steps"),
         (["--duration", "0"], "--duration"),
-        (["--log", "out.txt"], "CSV"),
+        (["--log", "out.txt"], "CSV or Parquet"),
     ],
 )
 def test_invalid_inputs_exit_2_with_one_line(args: list[str], message: str):

@@ -1,0 +1,131 @@
+"""Every estimate to a file: ``tradecost simulate --log FILE.csv`` or ``--log FILE.parquet``.
+
+One row per estimate with the columns of :class:`~tradecost.estimator.CostEstimate` plus the
+tick's ``inst_id``, ``seq_id``, ``exch_ts``, ``local_ts`` (ns), ``best_bid``, ``best_ask`` and
+``end_to_end_ns`` (bytes received → estimate ready). CSV writes a line per estimate (``flags``
+joined by ``|``, a missing number as an empty cell). Parquet (needs ``pyarrow``: ``pip install
+"tradecost[parquet]"``) has a fixed, typed schema (``flags`` a list of strings, a missing number
+null) and is written in row groups of ``row_group_size`` rows, so a crash loses at most one group.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import typing
+from pathlib import Path
+from typing import IO, Any
+
+from tradecost.errors import InvalidInputError
+from tradecost.estimator import CostEstimate
+
+__all__ = ["SUFFIXES", "EstimateLog", "open_estimate_log"]
+
+SUFFIXES = (".csv", ".parquet")
+
+#: the tick's own columns, before the estimate's
+TICK_COLUMNS: dict[str, type] = {
+    "inst_id": str,
+    "seq_id": int,
+    "exch_ts": int,
+    "local_ts": int,
+    "best_bid": float,
+    "best_ask": float,
+}
+
+
+def columns() -> dict[str, Any]:
+    """Column name → Python type, in file order."""
+    hints = typing.get_type_hints(CostEstimate)
+    out: dict[str, Any] = dict(TICK_COLUMNS)
+    for field in dataclasses.fields(CostEstimate):
+        out[field.name] = hints[field.name]
+    out["end_to_end_ns"] = int
+    return out
+
+
+class EstimateLog:
+    """Write with :meth:`write` (one record of ``simulate``'s JSON output), then :meth:`close`."""
+
+    path: Path
+
+    def write(self, record: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> EstimateLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class CsvEstimateLog(EstimateLog):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] = path.open("w", newline="")
+        self._names = list(columns())
+        self._writer = csv.DictWriter(self._file, fieldnames=self._names, extrasaction="ignore")
+        self._writer.writeheader()
+
+    def write(self, record: dict[str, Any]) -> None:
+        row = dict(record)
+        row["flags"] = "|".join(record["flags"])
+        self._writer.writerow(row)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class ParquetEstimateLog(EstimateLog):
+    def __init__(self, path: Path, row_group_size: int = 10_000) -> None:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise InvalidInputError(
+                'writing Parquet needs pyarrow: pip install "tradecost[parquet]" (or log to .csv)'
+            ) from None
+        arrow_type = {
+            str: pa.string(),
+            int: pa.int64(),
+            float: pa.float64(),
+            bool: pa.bool_(),
+            tuple[str, ...]: pa.list_(pa.string()),
+        }
+        self.path = path
+        self._pa = pa
+        self.schema = pa.schema([(name, arrow_type[kind]) for name, kind in columns().items()])
+        self._writer = pq.ParquetWriter(path, self.schema)
+        self._rows: list[dict[str, Any]] = []
+        self.row_group_size = row_group_size
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._rows.append(record)
+        if len(self._rows) >= self.row_group_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            table = self._pa.Table.from_pylist(self._rows, schema=self.schema)
+            self._writer.write_table(table)
+            self._rows = []
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+
+def open_estimate_log(path: str | Path) -> EstimateLog:
+    """A CSV or Parquet log, by the file's suffix (:data:`SUFFIXES`)."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InvalidInputError(
+            f"--log writes CSV or Parquet: name the file *.csv or *.parquet, not {str(path)!r}"
+        )
+    if suffix == ".parquet":
+        return ParquetEstimateLog(target)
+    return CsvEstimateLog(target)
