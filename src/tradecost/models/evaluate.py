@@ -246,6 +246,9 @@ def evaluate_fills(
     }
     if last is not None:
         out["monotonicity"] = _monotonicity(last, X[tested])
+        out["monotonicity"]["queue_at_fixed_distance"] = queue_effect_by_distance(
+            last, X[tested], y_test
+        )
         coefficients = {name: float(c) for name, c in zip(LIMIT_FEATURES, last.coef_, strict=True)}
         coefficients["intercept"] = float(last.intercept_)
         coefficients["ln_horizon"] = float(last.horizon_coef_)
@@ -273,6 +276,47 @@ def _monotonicity(model: MakerTakerClassifier, X: _F64) -> dict[str, Any]:
     return result
 
 
+_DISTANCE_BUCKETS = ((-2, 0), (1, 3), (4, 10), (11, 20), (21, 40))
+
+
+def queue_effect_by_distance(
+    model: MakerTakerClassifier, X: _F64, y: npt.NDArray[np.int64]
+) -> list[dict[str, Any]]:
+    """P(fill) against queue ahead with distance held fixed, per distance bucket (ticks).
+
+    ``observed``: fill frequency in the lower and upper third of ln(1 + Q0/q) within the bucket
+    (model-free); ``model``: the model's average prediction over the bucket's rows with
+    ln(1 + Q0/q) set to each third's median (partial dependence). Buckets inside the spread have
+    Q0 = 0 and are skipped.
+    """
+    out = []
+    for low, high in _DISTANCE_BUCKETS:
+        rows = (X[:, DISTANCE] >= low) & (X[:, DISTANCE] <= high)
+        queue = X[rows, QUEUE]
+        if rows.sum() < 30 or np.ptp(queue) == 0:
+            continue
+        low_cut, high_cut = np.quantile(queue, [1 / 3, 2 / 3])
+        lower, upper = queue <= low_cut, queue > high_cut
+        if not (lower.any() and upper.any()):
+            continue
+        sub = X[rows].copy()
+        partial = []
+        for third in (lower, upper):
+            sub[:, QUEUE] = float(np.median(queue[third]))
+            partial.append(float(model.predict_proba(sub)[:, 1].mean()))
+        labels = y[rows]
+        out.append(
+            {
+                "distance_ticks": [low, high],
+                "count": int(rows.sum()),
+                "log_queue_ratio_thirds": [float(low_cut), float(high_cut)],
+                "observed": [float(labels[lower].mean()), float(labels[upper].mean())],
+                "model": partial,
+            }
+        )
+    return out
+
+
 def build_datasets(
     frames: Iterable[tuple[int | None, str]], tick_size: str, **options: Any
 ) -> tuple[SlippageDataset, FillDataset, dict[str, Any]]:
@@ -285,6 +329,7 @@ def build_datasets(
         "bad_frames": builder.bad_frames,
         "dropped_incomplete": builder.dropped_incomplete,
         "censored": builder.censored,
+        "fills_by_rule": builder.fills_by_rule,
         "inst_id": builder.inst_id,
     }
     return builder.slippage_dataset(), builder.fill_dataset(), stats
