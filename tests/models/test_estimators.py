@@ -17,6 +17,7 @@ from tradecost.models import MakerTakerClassifier, SlippageRegressor, fit_cloglo
         SlippageRegressor(kind="linear"),
         MakerTakerClassifier(),
         MakerTakerClassifier(link="logit"),
+        MakerTakerClassifier(frailty="fit"),
     ]
 )
 def test_sklearn_conformance(estimator, check):
