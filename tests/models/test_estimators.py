@@ -17,6 +17,7 @@ from tradecost.models import MakerTakerClassifier, SlippageRegressor, fit_cloglo
         SlippageRegressor(kind="linear"),
         MakerTakerClassifier(),
         MakerTakerClassifier(link="logit"),
+        MakerTakerClassifier(frailty="fit"),
     ]
 )
 def test_sklearn_conformance(estimator, check):
@@ -137,3 +138,62 @@ def test_parameters_are_validated_in_fit():
         MakerTakerClassifier(link="probit").fit(X, y % 2)
     with pytest.raises(tc.InvalidInputError, match="horizon"):
         MakerTakerClassifier(horizon_feature=1).fit(X, y % 2)
+
+
+def _gamma_frailty_sample(rng, n, theta):
+    """Orders with P = 1 − (1 + θ A e^{−k d} h)^{−1/θ}: a Poisson fill intensity A e^{−k d}
+    times a Gamma(1/θ, θ) multiplier per order (mean 1, variance θ); A = 2/s, k = 0.8/tick."""
+    d = rng.integers(0, 8, n).astype(float)
+    h = rng.choice([0.5, 1.0, 2.0, 5.0], n)
+    z = rng.gamma(1.0 / theta, theta, n)
+    y = (rng.random(n) < -np.expm1(-z * 2.0 * np.exp(-0.8 * d) * h)).astype(int)
+    return np.column_stack([d, h]), y
+
+
+def _ece(y, p, bins=10):
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    return sum(
+        abs(p[index == b].mean() - y[index == b].mean()) * np.sum(index == b)
+        for b in range(bins)
+        if np.any(index == b)
+    ) / len(y)
+
+
+def test_gamma_frailty_is_recovered_and_calibrates_where_the_pure_cloglog_cannot():
+    rng = np.random.default_rng(6)
+    X, y = _gamma_frailty_sample(rng, 30_000, theta=1.0)
+    X_test, y_test = _gamma_frailty_sample(rng, 30_000, theta=1.0)
+    frail = MakerTakerClassifier(horizon_feature=1, frailty="fit", C=1e12).fit(X, y)
+    pure = MakerTakerClassifier(horizon_feature=1, C=1e12).fit(X, y)
+    assert frail.frailty_ in (0.75, 1.0, 1.5)
+    assert np.exp(frail.intercept_) == pytest.approx(2.0, rel=0.15)
+    assert -frail.coef_[0] == pytest.approx(0.8, rel=0.08)
+    ece_frail = _ece(y_test, frail.predict_proba(X_test)[:, 1])
+    ece_pure = _ece(y_test, pure.predict_proba(X_test)[:, 1])
+    assert ece_frail < 0.01
+    assert ece_pure > 2 * ece_frail + 0.01
+    # no heterogeneity: the profile likelihood picks (almost) no frailty
+    d = X[:, 0]
+    h = X[:, 1]
+    y0 = (rng.random(len(d)) < -np.expm1(-2.0 * np.exp(-0.8 * d) * h)).astype(int)
+    assert MakerTakerClassifier(horizon_feature=1, frailty="fit").fit(X, y0).frailty_ <= 0.125
+
+
+def test_frailty_compiles_saves_and_is_validated():
+    rng = np.random.default_rng(7)
+    X, y = _gamma_frailty_sample(rng, 3000, theta=2.0)
+    model = MakerTakerClassifier(horizon_feature=1, horizon_effect="free", frailty=2.0).fit(X, y)
+    p = model.predict_proba(X)[:, 1]
+    compiled = model.compile()
+    assert compiled.frailty == 2.0
+    for row, expected in zip(X, p, strict=True):
+        assert abs(compiled.predict_one(row) - expected) <= 1e-12
+    again = MakerTakerClassifier.load(model.to_json())
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+    log_odds = model.decision_function(X)
+    np.testing.assert_allclose(log_odds, np.log(p / (1 - p)), rtol=1e-9, atol=1e-9)
+    for bad in (-0.5, float("nan"), "max"):
+        with pytest.raises(tc.InvalidInputError, match="frailty"):
+            MakerTakerClassifier(frailty=bad).fit(X, y)
+    with pytest.raises(tc.InvalidInputError, match="frailty"):
+        MakerTakerClassifier(link="logit", frailty=1.0).fit(X, y)

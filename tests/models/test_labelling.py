@@ -90,3 +90,17 @@ def test_expire_and_clear():
 def test_bad_orders_are_refused(args):
     with pytest.raises(InvalidInputError):
         FillLabeller().add(*args)
+
+
+def test_fills_are_counted_by_the_rule_that_made_them():
+    labeller = FillLabeller()
+    labeller.add(0, 0, BUY, 995, 1.2, 0.1, 10 * S)  # queue consumed at t = 3
+    labeller.add(1, 0, BUY, 996, 0.0, 0.1, 10 * S)  # traded through at t = 1
+    labeller.add(2, 0, BUY, 995, 1.5, 0.2, 10 * S)  # 1.6 < 1.7 at 99.5, through at t = 5
+    labeller.add(3, 0, BUY, 990, 3.0, 0.1, 10 * S)  # never filled
+    filled = {}
+    for t, px, size, aggressor in TAPE:
+        for order_id, fill_ns in labeller.on_trade(t * S, px, size, aggressor):
+            filled[order_id] = fill_ns // S
+    assert filled == {1: 1, 0: 3, 2: 5}
+    assert (labeller.trade_through_fills, labeller.queue_fills) == (2, 1)

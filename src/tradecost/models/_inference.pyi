@@ -35,6 +35,7 @@ class FillPredictor:
     horizon_index: int
     horizon_coef: float
     link: int
+    frailty: float
     def __init__(
         self,
         coef: npt.ArrayLike,
@@ -42,5 +43,6 @@ class FillPredictor:
         link: int,
         horizon_index: int = -1,
         horizon_coef: float = 0.0,
+        frailty: float = 0.0,
     ) -> None: ...
     def predict_one(self, x: npt.NDArray[np.float64]) -> float: ...

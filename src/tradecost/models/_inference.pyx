@@ -7,7 +7,7 @@ feature vector in a tight C loop. ``SlippageRegressor.compile()`` and
 ``predict_proba`` within 1e-12.
 """
 
-from libc.math cimport exp, expm1, log, isfinite
+from libc.math cimport exp, expm1, isfinite, log, log1p
 
 import numpy as np
 
@@ -116,6 +116,7 @@ cdef class FillPredictor:
 
     ``coef`` holds raw-feature coefficients (0 at the horizon column); the horizon column, if
     any, contributes ``horizon_coef · log h`` (1 for the cloglog offset of Avellaneda–Stoikov).
+    With ``frailty`` θ > 0 (cloglog only) P = 1 − (1 + θ e^η)^(−1/θ), the gamma-frailty model.
     """
 
     cdef double[::1] _coef
@@ -124,9 +125,10 @@ cdef class FillPredictor:
     cdef readonly Py_ssize_t horizon_index
     cdef readonly double horizon_coef
     cdef readonly int link
+    cdef readonly double frailty
 
     def __init__(self, coef, double intercept, int link, Py_ssize_t horizon_index=-1,
-                 double horizon_coef=0.0):
+                 double horizon_coef=0.0, double frailty=0.0):
         coef_array = np.array(coef, dtype=np.float64).reshape(-1)
         if not (np.isfinite(coef_array).all() and isfinite(intercept) and isfinite(horizon_coef)):
             raise InvalidInputError("coefficients must be finite")
@@ -134,6 +136,9 @@ cdef class FillPredictor:
             raise InvalidInputError(f"link must be LINK_LOGIT or LINK_CLOGLOG, got {link}")
         if not -1 <= horizon_index < coef_array.shape[0]:
             raise InvalidInputError(f"horizon_index={horizon_index} is not a feature index")
+        if not (isfinite(frailty) and frailty >= 0.0) or (frailty > 0.0 and link != LINK_CLOGLOG):
+            raise InvalidInputError(f"frailty must be >= 0 and needs LINK_CLOGLOG, got {frailty}")
+        self.frailty = frailty
         self._coef = coef_array.copy()
         self.intercept = intercept
         self.n_features = coef_array.shape[0]
@@ -155,4 +160,8 @@ cdef class FillPredictor:
             eta += self.horizon_coef * log(horizon)
         if self.link == LINK_LOGIT:
             return 1.0 / (1.0 + exp(-eta))
+        if eta > 700.0:
+            eta = 700.0
+        if self.frailty > 0.0:
+            return -expm1(-log1p(self.frailty * exp(eta)) / self.frailty)
         return -expm1(-exp(eta))

@@ -62,11 +62,15 @@ class FillLabeller:
     +1 (buy) / -1 (sell). A resting buy at P is filled by *sell* takers: at the first sell
     printing strictly below P, or once the sell volume printed at P reaches queue_ahead +
     quantity. A sell is symmetric. Only trades in (t0, t0 + horizon] count.
+
+    ``trade_through_fills`` and ``queue_fills`` count the fills by the rule that made them.
     """
 
     def __init__(self) -> None:
         # order id -> [t0, end, side, price, needed volume, volume seen at price]
         self._pending: dict[int, list[Any]] = {}
+        self.trade_through_fills = 0
+        self.queue_fills = 0
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -106,12 +110,14 @@ class FillLabeller:
                 continue
             if side * (price - price_tick) > 0:  # printed through the order's price
                 filled.append((order_id, ts_ns))
+                self.trade_through_fills += 1
             elif price_tick == price:
                 seen += size
                 order[5] = seen
                 # a relative tolerance, so 0.4 + 0.9 + 0.3 reaches 1.6
                 if seen >= needed * (1.0 - 1e-12):
                     filled.append((order_id, ts_ns))
+                    self.queue_fills += 1
         for order_id, _ in filled:
             del self._pending[order_id]
         return filled
@@ -509,6 +515,14 @@ class DatasetBuilder:
         another thread while :meth:`feed` runs. Convert with ``slippage_dataset_from_rows`` and
         ``fill_dataset_from_rows``."""
         return list(self._slippage.sealed), list(self._fills.sealed)
+
+    @property
+    def fills_by_rule(self) -> dict[str, int]:
+        """Labelled fills so far by the rule that made them (trade-through or queue consumed)."""
+        return {
+            "trade_through": self._labeller.trade_through_fills,
+            "queue_consumed": self._labeller.queue_fills,
+        }
 
     @property
     def n_slippage(self) -> int:

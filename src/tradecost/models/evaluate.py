@@ -10,8 +10,10 @@ predictions.
 Slippage (target: realised cost vs the arrival mid, bps): MAE and R² of the linear model, pinball
 loss and empirical coverage per quantile, each beside two baselines, the raw walk-the-book value
 of the decision-time snapshot and a quantile regression on that value alone.
-Maker/taker: log-loss, Brier score, AUC and a calibration table for the cloglog GLM (offset
-ln h) and the logit, beside the base rate and a distance-only model.
+Maker/taker: log-loss, Brier score, AUC and a calibration table for the cloglog GLMs (offset
+ln h, and h^γ free), each with a gamma frailty fitted on the training window, and the logit,
+beside the pure Avellaneda–Stoikov cloglog (no frailty), the base rate and a distance-only
+model.
 """
 
 from __future__ import annotations
@@ -195,22 +197,33 @@ def evaluate_fills(
     if n < 50 * (splits + 1):
         raise InvalidInputError(f"{n} fill samples are too few for {splits} walk-forward splits")
     X, y = data.X, data.y
-    names = ("cloglog", "cloglog_weibull", "logit", "distance_only", "base_rate")
+    names = (
+        "cloglog",
+        "cloglog_weibull",
+        "logit",
+        "cloglog_no_frailty",
+        "distance_only",
+        "base_rate",
+    )
+    frailty: dict[str, list[float]] = {"cloglog": [], "cloglog_weibull": []}
     pred = {name: np.full(n, np.nan) for name in names}
     tested = np.zeros(n, dtype=bool)
     distance_columns = [DISTANCE, HORIZON]
     last: MakerTakerClassifier | None = None
     for train, test in walk_forward_blocks(n, splits):
         rows = _recent(train, max_train)
-        for name, link, effect in (
-            ("cloglog", "cloglog", "offset"),
-            ("cloglog_weibull", "cloglog", "free"),
-            ("logit", "logit", "free"),
+        for name, link, effect, theta in (
+            ("cloglog", "cloglog", "offset", "fit"),
+            ("cloglog_weibull", "cloglog", "free", "fit"),
+            ("logit", "logit", "free", 0.0),
+            ("cloglog_no_frailty", "cloglog", "offset", 0.0),
         ):
             model = MakerTakerClassifier(
-                link=link, horizon_feature=HORIZON, horizon_effect=effect
+                link=link, horizon_feature=HORIZON, horizon_effect=effect, frailty=theta
             ).fit(X[rows], y[rows])
             pred[name][test] = model.predict_proba(X[test])[:, 1]
+            if name in frailty:
+                frailty[name].append(model.frailty_)
             if name == "cloglog_weibull":
                 last = model
         distance_only = MakerTakerClassifier(link="cloglog", horizon_feature=1).fit(
@@ -229,12 +242,17 @@ def evaluate_fills(
         "label": "filled passively within h (queue-ahead and trade-through; lower bound)",
         "horizons_s": sorted(float(h) for h in np.unique(data.horizon_s)),
         "models": {name: _classifier_metrics(y_test, pred[name][tested]) for name in names},
+        "frailty_per_split": frailty,
     }
     if last is not None:
         out["monotonicity"] = _monotonicity(last, X[tested])
+        out["monotonicity"]["queue_at_fixed_distance"] = queue_effect_by_distance(
+            last, X[tested], y_test
+        )
         coefficients = {name: float(c) for name, c in zip(LIMIT_FEATURES, last.coef_, strict=True)}
         coefficients["intercept"] = float(last.intercept_)
         coefficients["ln_horizon"] = float(last.horizon_coef_)
+        coefficients["frailty"] = float(last.frailty_)
         out["cloglog_weibull_coefficients"] = coefficients
     return out
 
@@ -258,6 +276,47 @@ def _monotonicity(model: MakerTakerClassifier, X: _F64) -> dict[str, Any]:
     return result
 
 
+_DISTANCE_BUCKETS = ((-2, 0), (1, 3), (4, 10), (11, 20), (21, 40))
+
+
+def queue_effect_by_distance(
+    model: MakerTakerClassifier, X: _F64, y: npt.NDArray[np.int64]
+) -> list[dict[str, Any]]:
+    """P(fill) against queue ahead with distance held fixed, per distance bucket (ticks).
+
+    ``observed``: fill frequency in the lower and upper third of ln(1 + Q0/q) within the bucket
+    (model-free); ``model``: the model's average prediction over the bucket's rows with
+    ln(1 + Q0/q) set to each third's median (partial dependence). Buckets inside the spread have
+    Q0 = 0 and are skipped.
+    """
+    out = []
+    for low, high in _DISTANCE_BUCKETS:
+        rows = (X[:, DISTANCE] >= low) & (X[:, DISTANCE] <= high)
+        queue = X[rows, QUEUE]
+        if rows.sum() < 30 or np.ptp(queue) == 0:
+            continue
+        low_cut, high_cut = np.quantile(queue, [1 / 3, 2 / 3])
+        lower, upper = queue <= low_cut, queue > high_cut
+        if not (lower.any() and upper.any()):
+            continue
+        sub = X[rows].copy()
+        partial = []
+        for third in (lower, upper):
+            sub[:, QUEUE] = float(np.median(queue[third]))
+            partial.append(float(model.predict_proba(sub)[:, 1].mean()))
+        labels = y[rows]
+        out.append(
+            {
+                "distance_ticks": [low, high],
+                "count": int(rows.sum()),
+                "log_queue_ratio_thirds": [float(low_cut), float(high_cut)],
+                "observed": [float(labels[lower].mean()), float(labels[upper].mean())],
+                "model": partial,
+            }
+        )
+    return out
+
+
 def build_datasets(
     frames: Iterable[tuple[int | None, str]], tick_size: str, **options: Any
 ) -> tuple[SlippageDataset, FillDataset, dict[str, Any]]:
@@ -270,6 +329,7 @@ def build_datasets(
         "bad_frames": builder.bad_frames,
         "dropped_incomplete": builder.dropped_incomplete,
         "censored": builder.censored,
+        "fills_by_rule": builder.fills_by_rule,
         "inst_id": builder.inst_id,
     }
     return builder.slippage_dataset(), builder.fill_dataset(), stats

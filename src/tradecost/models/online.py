@@ -178,7 +178,7 @@ class OnlineModels:
                     train_y, test_y = fill_data.y[:cut], fill_data.y[cut:]
                     if 0 < train_y.sum() < train_y.size and test_y.size:
                         classifier = MakerTakerClassifier(
-                            horizon_feature=HORIZON, horizon_effect="free"
+                            horizon_feature=HORIZON, horizon_effect="free", frailty="fit"
                         )
                         classifier.fit(fill_data.X[:cut], train_y)
                         p = classifier.predict_proba(fill_data.X[cut:])[:, 1]
