@@ -6,6 +6,9 @@ slippage, fees, market impact, net cost, maker/taker proportion, and the time it
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from tradecost._core import load_book as _load_book
 from tradecost.errors import (
     ChecksumMismatchError,
@@ -48,8 +51,22 @@ from tradecost._book import (  # noqa: E402
 from tradecost.estimator import CostCurve, CostEstimate, CostEstimator  # noqa: E402
 from tradecost.feeds.okx import Instrument, OKXFeed  # noqa: E402
 from tradecost.latency import LatencyHistogram  # noqa: E402
-from tradecost.models import MakerTakerClassifier, SlippageRegressor  # noqa: E402
 from tradecost.side import Side  # noqa: E402
+
+if TYPE_CHECKING:
+    from tradecost.models import MakerTakerClassifier, SlippageRegressor
+
+#: imported on first use: they need scikit-learn (and SciPy), about 100 MB resident and a second
+#: of start-up that a process which only prices books (or loads fitted models) never pays
+_LAZY = {"MakerTakerClassifier": "tradecost.models", "SlippageRegressor": "tradecost.models"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tradecost' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __version__ = "0.1.0"
 
@@ -57,6 +74,9 @@ __all__ = [
     "BookMessage",
     "ChecksumMismatchError",
     "CompiledCoreError",
+    "CostCurve",
+    "CostEstimate",
+    "CostEstimator",
     "EmptyBookError",
     "FeedError",
     "Fill",
@@ -65,12 +85,15 @@ __all__ = [
     "InvalidInputError",
     "InvalidSizeError",
     "InvalidTickSizeError",
+    "LatencyHistogram",
+    "MakerTakerClassifier",
     "MalformedMessageError",
     "OKXFeed",
     "OffGridPriceError",
     "OrderBook",
     "SequenceGapError",
     "Side",
+    "SlippageRegressor",
     "SubscriptionError",
     "TradecostError",
     "__version__",

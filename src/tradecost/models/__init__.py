@@ -8,6 +8,9 @@ evaluate one feature vector without scikit-learn's per-call validation.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from tradecost.models._inference import FillPredictor, QuantilePredictor
 from tradecost.models.datasets import (
     DatasetBuilder,
@@ -24,9 +27,28 @@ from tradecost.models.features import (
     N_MARKET_FEATURES,
     FeatureExtractor,
 )
-from tradecost.models.maker_taker import MakerTakerClassifier, fit_cloglog
-from tradecost.models.online import OnlineModels
-from tradecost.models.slippage import SlippageRegressor
+
+if TYPE_CHECKING:
+    from tradecost.models.maker_taker import MakerTakerClassifier, fit_cloglog
+    from tradecost.models.online import OnlineModels
+    from tradecost.models.slippage import SlippageRegressor
+
+#: the estimators and their online refits need scikit-learn, imported on first use; features,
+#: datasets and the compiled predictors do not
+_LAZY = {
+    "MakerTakerClassifier": "tradecost.models.maker_taker",
+    "fit_cloglog": "tradecost.models.maker_taker",
+    "OnlineModels": "tradecost.models.online",
+    "SlippageRegressor": "tradecost.models.slippage",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tradecost.models' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "LIMIT_FEATURES",

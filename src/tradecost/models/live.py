@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tradecost._book import OrderBook
 from tradecost.models.features import N_LIMIT_FEATURES, N_MARKET_FEATURES
-from tradecost.models.online import OnlineModels
+
+if TYPE_CHECKING:
+    from tradecost.models.online import OnlineModels
 
 __all__ = ["LiveModels"]
 
@@ -29,7 +31,9 @@ class LiveModels:
     """``OnlineModels`` plus the feature buffers of one instrument's live predictions."""
 
     def __init__(self, tick_size: str, **online_options: Any) -> None:
-        self.online = OnlineModels(tick_size, **online_options)
+        from tradecost.models.online import OnlineModels  # scikit-learn: only when training
+
+        self.online: OnlineModels = OnlineModels(tick_size, **online_options)
         self._inbox: deque[tuple[str | bytes, int]] = deque()
         self._market = np.zeros(N_MARKET_FEATURES)
         self._limit = np.zeros(N_LIMIT_FEATURES)
