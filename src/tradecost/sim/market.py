@@ -290,7 +290,7 @@ class MarketParams:
             market_size_max=2e5,
             volatility=0.6,
             jump_size_ticks=0.3,
-            pull_rate=1.0,
+            pull_rate=0.2,
             taker_bias_ticks=0.5,
         )
         return params.replace(**changes) if changes else params
