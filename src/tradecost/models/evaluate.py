@@ -2,10 +2,10 @@
 
 ``python -m tradecost.models.evaluate --demo --json`` (wired as ``tradecost models evaluate``):
 builds the datasets of :mod:`tradecost.models.datasets` from a simulated market (``--demo``,
-``--market btc`` by default or ``large_tick``, see :func:`demo_market`) or a recording (``--source FILE``), splits them in time into ``splits + 1`` consecutive blocks,
-and for k = 1..splits fits on blocks 0..k−1 and predicts block k (expanding window, never a
-random split; research notes §4.4). Every metric is computed on the pooled out-of-sample
-predictions.
+``--market btc`` by default or ``large_tick``, see :func:`demo_market`) or a recording
+(``--source FILE``), splits them in time into ``splits + 1`` consecutive blocks, and for
+k = 1..splits fits on blocks 0..k−1 and predicts block k (expanding window, never a random
+split; research notes §4.4). Every metric is computed on the pooled out-of-sample predictions.
 
 Slippage (target: realised cost vs the arrival mid, bps): MAE and R² of the linear model, pinball
 loss and empirical coverage per quantile, each beside two baselines, the raw walk-the-book value

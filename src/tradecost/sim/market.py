@@ -264,8 +264,9 @@ class MarketParams:
         the efficient price moves ≈ 0.2 ticks per √s (annualised volatility 0.6, a common
         figure for a mid-cap coin), and taker flow, leaning towards the efficient price, trades
         a touch queue away within seconds while stale quotes are pulled slowly (0.2/s per tick
-        of staleness), so touch levels vanish mostly by being traded (measured in ``docs/simulated-market.md``, tested in
-        ``tests/sim/test_large_tick.py``). ``changes`` override fields, as in :meth:`replace`.
+        of staleness), so touch levels vanish mostly by being traded (measured in
+        ``docs/simulated-market.md``, tested in ``tests/sim/test_large_tick.py``). ``changes``
+        override fields, as in :meth:`replace`.
 
         Sizes are in coins (lot 1, minimum 1): median limit order 1,000 coins (200 USDT),
         median taker order 1,500 coins.
