@@ -113,3 +113,15 @@ def test_command_line_rejects_too_little_data(tmp_path, capsys):
     path.write_text("\n".join(frames) + "\n")
     assert main_evaluate(["--source", str(path)]) == 2
     assert "too few" in capsys.readouterr().err
+
+
+def test_queue_effect_is_reported_per_distance(fill_report):
+    """On this small-tick book the queue ahead barely matters (99.7 % of labelled fills are
+    trade-throughs; docs/learned-models.md): its sign is reported, not required. The report must
+    still carry the measure for every distance band the orders span."""
+    rows = fill_report["monotonicity"]["queue_at_fixed_distance"]
+    assert [row["distance_ticks"] for row in rows] == [[-2, 0], [1, 3], [4, 10], [11, 20], [21, 40]]
+    for row in rows:
+        assert row["count"] > 300
+        assert all(0.0 <= p <= 1.0 for p in row["observed"] + row["model"])
+    assert "decreasing" in fill_report["monotonicity"]["log_queue_ratio"]

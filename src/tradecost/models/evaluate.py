@@ -1,11 +1,11 @@
 """Walk-forward, out-of-sample evaluation of the learned cost models against their baselines.
 
 ``python -m tradecost.models.evaluate --demo --json`` (wired as ``tradecost models evaluate``):
-builds the datasets of :mod:`tradecost.models.datasets` from the simulated market (``--demo``)
-or a recording (``--source FILE``), splits them in time into ``splits + 1`` consecutive blocks,
-and for k = 1..splits fits on blocks 0..k−1 and predicts block k (expanding window, never a
-random split; research notes §4.4). Every metric is computed on the pooled out-of-sample
-predictions.
+builds the datasets of :mod:`tradecost.models.datasets` from a simulated market (``--demo``,
+``--market btc`` by default or ``large_tick``, see :func:`demo_market`) or a recording
+(``--source FILE``), splits them in time into ``splits + 1`` consecutive blocks, and for
+k = 1..splits fits on blocks 0..k−1 and predicts block k (expanding window, never a random
+split; research notes §4.4). Every metric is computed on the pooled out-of-sample predictions.
 
 Slippage (target: realised cost vs the arrival mid, bps): MAE and R² of the linear model, pinball
 loss and empirical coverage per quantile, each beside two baselines, the raw walk-the-book value
@@ -24,7 +24,7 @@ import math
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +49,7 @@ from tradecost.models.datasets import (
 from tradecost.models.features import LIMIT_FEATURES, MARKET_FEATURES
 from tradecost.models.maker_taker import MakerTakerClassifier
 from tradecost.models.slippage import SlippageRegressor
+from tradecost.sim.market import MarketParams, SimulatedMarket
 
 __all__ = [
     "calibration_table",
@@ -342,15 +343,21 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         "latency_ms": args.latency_ms,
         "decision_interval_ms": args.decision_interval_ms,
         "seed": args.seed,
-        "size_range_usd": (args.min_usd, args.max_usd),
+        "size_range_usd": (args.min_usd or 1e3, args.max_usd or 1e6),
     }
     if args.demo:
-        from tradecost.sim import SimulatedMarket
-
-        market = SimulatedMarket(symbol="BTC-USDT", seed=args.seed)
+        demo = demo_market(args.market)
+        low, high = demo.size_range_usd
+        options["size_range_usd"] = (args.min_usd or low, args.max_usd or high)
+        options["distance_range_ticks"] = demo.distance_range_ticks
+        options["limit_size_range_usd"] = demo.limit_size_range_usd
+        market = SimulatedMarket(symbol=demo.symbol, seed=args.seed, params=demo.params)
         source: dict[str, Any] = {
             "kind": "simulated",
-            "symbol": "BTC-USDT",
+            "market": args.market,
+            "symbol": demo.symbol,
+            "distance_range_ticks": list(demo.distance_range_ticks),
+            "limit_size_range_usd": list(demo.limit_size_range_usd),
             "seed": args.seed,
             "duration_s": args.duration,
             "channels": ["books-l2-tbt", "trades"],
@@ -368,8 +375,49 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     report["slippage"] = evaluate_slippage(slippage, splits=args.splits)
     report["maker_taker"] = evaluate_fills(fills, splits=args.splits)
     report["checks"] = _checks(report)
+    report["checks_computed_on"] = (
+        f"simulated {args.market} market ({source['symbol']})"
+        if args.demo
+        else f"recording {args.source}"
+    )
     report["elapsed_s"] = round(time.perf_counter() - started, 2)
     return report
+
+
+class DemoMarket(NamedTuple):
+    """A simulated market of ``--demo`` and the orders sampled on it."""
+
+    symbol: str
+    params: MarketParams
+    size_range_usd: tuple[float, float]
+    """market-order sizes, USD (log-uniform)"""
+    distance_range_ticks: tuple[int, int]
+    """limit-order distances behind the own touch, ticks (uniform; never crossing)"""
+    limit_size_range_usd: tuple[float, float]
+    """limit-order sizes, USD (log-uniform)"""
+
+
+def demo_market(name: str) -> DemoMarket:
+    """The simulated market ``name`` of ``--demo`` (one of :data:`DEMO_MARKETS`).
+
+    ``btc``: the default parameters, OKX BTC-USDT spot, a small-tick book (0.1 at ≈ 95,000,
+    0.01 bps a tick): market orders 1,000–1,000,000 USD, limit orders 100–50,000 USD up to 40
+    ticks behind the touch. ``large_tick``: :meth:`MarketParams.large_tick` (0.0001 at 0.2,
+    5 bps a tick), scaled to its book: ≈ 110k USD rests per side, so market orders are
+    100–20,000 USD; the touch holds ≈ 8k USD (median), so limit orders are 20–2,000 USD (the
+    size of its typical orders), and a level more than a few ticks behind the touch is rarely
+    reached within 10 s, so they rest up to 5 ticks behind it.
+    """
+    if name == "btc":
+        return DemoMarket("BTC-USDT", MarketParams(), (1e3, 1e6), (-2, 40), (1e2, 5e4))
+    if name == "large_tick":
+        return DemoMarket(
+            "LTICK-USDT", MarketParams.large_tick(), (1e2, 2e4), (-2, 5), (20.0, 2000.0)
+        )
+    raise InvalidInputError(f"unknown market {name!r}; choose from {', '.join(DEMO_MARKETS)}")
+
+
+DEMO_MARKETS: tuple[str, ...] = ("btc", "large_tick")
 
 
 def _checks(report: dict[str, Any]) -> dict[str, bool]:
@@ -410,12 +458,28 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--demo", action="store_true", help="use the built-in simulated market")
     where.add_argument("--source", metavar="FILE", help="a recording of raw OKX frames")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--market",
+        choices=DEMO_MARKETS,
+        default="btc",
+        help="simulated market of --demo: btc (small tick, default) or large_tick",
+    )
     parser.add_argument("--seed", type=int, default=7, help="market and sampling seed")
     parser.add_argument("--duration", type=float, default=2400.0, help="simulated seconds (--demo)")
     parser.add_argument("--latency-ms", type=float, default=250.0, help="submission latency")
     parser.add_argument("--decision-interval-ms", type=float, default=100.0)
-    parser.add_argument("--min-usd", type=float, default=1e3, help="smallest market order")
-    parser.add_argument("--max-usd", type=float, default=1e6, help="largest market order")
+    parser.add_argument(
+        "--min-usd",
+        type=float,
+        default=None,
+        help="smallest market order (default 1e3; 1e2 on large_tick)",
+    )
+    parser.add_argument(
+        "--max-usd",
+        type=float,
+        default=None,
+        help="largest market order (default 1e6; 2e4 on large_tick)",
+    )
     parser.add_argument("--splits", type=int, default=3, help="walk-forward test blocks")
     parser.add_argument("--inst-id", default=None, help="instrument of a --source recording")
     parser.add_argument("--tick-size", default=None, help="tick size of a --source recording")
@@ -460,6 +524,20 @@ def _print_summary(report: dict[str, Any]) -> None:
             f"  {name:<14} log-loss {m['log_loss']:.4f}  Brier {m['brier']:.4f}  "
             f"AUC {m['auc']:.3f}  ECE {m['expected_calibration_error']:.4f}"
         )
+    rules = report["source"].get("fills_by_rule")
+    if rules:
+        print(
+            f"  labelled fills: {rules['trade_through']} trade-through, "
+            f"{rules['queue_consumed']} queue ahead traded"
+        )
+    for row in fills.get("monotonicity", {}).get("queue_at_fixed_distance", []):
+        low, high = row["distance_ticks"]
+        print(
+            f"  queue ahead at {low}..{high} ticks (lower -> upper third): observed "
+            f"{row['observed'][0]:.3f} -> {row['observed'][1]:.3f}, model "
+            f"{row['model'][0]:.3f} -> {row['model'][1]:.3f}"
+        )
+    print(f"checks computed on the {report['checks_computed_on']}")
     print(
         "checks: " + ", ".join(f"{k}={'ok' if v else 'FAIL'}" for k, v in report["checks"].items())
     )

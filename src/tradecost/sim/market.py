@@ -253,6 +253,50 @@ class MarketParams:
         return out
 
     @classmethod
+    def large_tick(cls, **changes: Any) -> MarketParams:
+        """A large-tick market: tick 0.0001 at a price of 0.2 (5 bps a tick), quoted in USDT.
+
+        Not fitted to a capture; the numbers are set so that the book has the large-tick
+        properties of Eisler, Bouchaud & Kockelkoren (2012, "The price impact of order book
+        events", Quantitative Finance 12(9), §2) and Huang, Lehalle & Rosenbaum (2015, "Simulating
+        and analyzing order book data: the queue-reactive model", JASA 110(509), §1): the
+        spread is one tick nearly all the time, the touch queues hold tens of typical orders,
+        the efficient price moves ≈ 0.2 ticks per √s (annualised volatility 0.6, a common
+        figure for a mid-cap coin), and taker flow, leaning towards the efficient price, trades
+        a touch queue away within seconds while stale quotes are pulled slowly (0.2/s per tick
+        of staleness), so touch levels vanish mostly by being traded (measured in
+        ``docs/simulated-market.md``, tested in ``tests/sim/test_large_tick.py``). ``changes``
+        override fields, as in :meth:`replace`.
+
+        Sizes are in coins (lot 1, minimum 1): median limit order 1,000 coins (200 USDT),
+        median taker order 1,500 coins.
+        """
+        params = cls(
+            tick_size="0.0001",
+            lot_size="1",
+            min_size="1",
+            contract_value="10",
+            initial_price=0.2,
+            limit_rate=50.0,
+            limit_distance_scale=2.0,
+            limit_distance_exponent=1.5,
+            max_distance=2000,
+            limit_size_median=1000.0,
+            limit_size_tail=1.5,
+            limit_size_max=2e5,
+            cancel_rate=0.3,
+            market_rate=2.5,
+            market_size_median=1500.0,
+            market_size_tail=1.3,
+            market_size_max=2e5,
+            volatility=0.6,
+            jump_size_ticks=0.3,
+            pull_rate=0.2,
+            taker_bias_ticks=0.5,
+        )
+        return params.replace(**changes) if changes else params
+
+    @classmethod
     def from_capture(
         cls, path: str | Path, inst_id: str = "BTC-USDT", base: MarketParams | None = None
     ) -> MarketParams:
