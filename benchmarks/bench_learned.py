@@ -79,3 +79,11 @@ def test_refit_fill_cloglog_100k(benchmark, stream):
     X, y = _hundred_k(data.X, data.y)
     model = MakerTakerClassifier(horizon_feature=8, horizon_effect="free")
     benchmark.pedantic(model.fit, args=(X, y), rounds=3, iterations=1)
+
+
+def test_refit_fill_cloglog_frailty_100k(benchmark, stream):
+    """What ``OnlineModels`` refits: the frailty θ chosen by profile likelihood."""
+    data = stream.fill_dataset()
+    X, y = _hundred_k(data.X, data.y)
+    model = MakerTakerClassifier(horizon_feature=8, horizon_effect="free", frailty="fit")
+    benchmark.pedantic(model.fit, args=(X, y), rounds=3, iterations=1)
