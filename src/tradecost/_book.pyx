@@ -488,17 +488,21 @@ cdef inline bint key_is(const unsigned char* s, Py_ssize_t n, const char* key,
     return n == key_length and memcmp(s, key, n) == 0
 
 
-cdef int reserve_raw(RawSide* side, Py_ssize_t needed) except -1:
-    cdef Py_ssize_t capacity
-    cdef RawLevel* grown
-    if needed <= side.capacity:
-        return 0
-    capacity = max(needed, 2 * side.capacity, 64)
-    grown = <RawLevel*>realloc(side.levels, capacity * sizeof(RawLevel))
+cdef int grow_levels(void** levels, Py_ssize_t* capacity, Py_ssize_t needed,
+                     size_t item_size) except -1:
+    """Room for ``needed`` items of ``item_size`` bytes: at least double, at least 64."""
+    cdef Py_ssize_t wanted = max(needed, 2 * capacity[0], 64)
+    cdef void* grown = realloc(levels[0], wanted * item_size)
     if grown == NULL:
         raise MemoryError()
-    side.levels = grown
-    side.capacity = capacity
+    levels[0] = grown
+    capacity[0] = wanted
+    return 0
+
+
+cdef inline int reserve_raw(RawSide* side, Py_ssize_t needed) except -1:
+    if needed > side.capacity:
+        grow_levels(<void**>&side.levels, &side.capacity, needed, sizeof(RawLevel))
     return 0
 
 
@@ -916,17 +920,9 @@ cdef object _raw_rows(RawSide* side):
 # The order book
 # --------------------------------------------------------------------------------------------
 
-cdef int reserve_side(Side* side, Py_ssize_t needed) except -1:
-    cdef Py_ssize_t capacity
-    cdef Level* grown
-    if needed <= side.capacity:
-        return 0
-    capacity = max(needed, 2 * side.capacity, 64)
-    grown = <Level*>realloc(side.levels, capacity * sizeof(Level))
-    if grown == NULL:
-        raise MemoryError()
-    side.levels = grown
-    side.capacity = capacity
+cdef inline int reserve_side(Side* side, Py_ssize_t needed) except -1:
+    if needed > side.capacity:
+        grow_levels(<void**>&side.levels, &side.capacity, needed, sizeof(Level))
     return 0
 
 

@@ -19,7 +19,7 @@ import contextlib
 import ssl as ssl_module
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, InvalidState
@@ -98,7 +98,10 @@ class WebSocketClient(asyncio.Protocol):
             elif protocol.handshake_exc is None and not self.opened.done():
                 self.opened.set_result(None)
                 if self.on_open is not None:
-                    self._call(self.on_open)
+                    try:
+                        self.on_open()
+                    except Exception as exc:
+                        self._fail(exc)
         if protocol.handshake_exc is not None and not self.opened.done():
             self.opened.set_exception(protocol.handshake_exc)
         self._write_pending()
@@ -158,15 +161,16 @@ class WebSocketClient(asyncio.Protocol):
     # ------------------------------------------------------------------ internals
 
     def _deliver(self, payload: bytes, received_ns: int) -> None:
-        if self.failure is None:
-            self._call(self.on_message, payload, received_ns)
-
-    def _call(self, callback: Callable[..., None], *args: Any) -> None:
+        if self.failure is not None:
+            return
         try:
-            callback(*args)
+            self.on_message(payload, received_ns)
         except Exception as exc:
-            self.failure = exc
-            self.abort()
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        self.failure = exc
+        self.abort()
 
     def _write_pending(self) -> None:
         transport = self.transport

@@ -33,6 +33,25 @@ def to_document(kind: str, params: dict[str, Any], fitted: dict[str, Any]) -> di
     }
 
 
+def dump_estimator(kind: str, estimator: Any, fitted: dict[str, Any]) -> str:
+    """``estimator``'s parameters and ``fitted`` attributes (plus ``feature_names_in_`` when it
+    was fitted on named columns) as the JSON text :func:`read_document` reads back."""
+    if hasattr(estimator, "feature_names_in_"):
+        fitted = {**fitted, "feature_names_in_": [str(n) for n in estimator.feature_names_in_]}
+    return json.dumps(to_document(kind, estimator.get_params(), fitted))
+
+
+class SavesJson:
+    """``save(path)`` for a model whose ``to_json()`` writes its document."""
+
+    def to_json(self) -> str:
+        raise NotImplementedError
+
+    def save(self, path: str | Path) -> None:
+        """Write :meth:`to_json` to ``path``."""
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+
 def read_document(source: str | Path | dict[str, Any], kind: str) -> dict[str, Any]:
     """The document of a saved ``kind`` model from a path, a JSON string or a dict."""
     if isinstance(source, dict):

@@ -23,7 +23,6 @@ Labels are lower bounds (queue-ahead and trade-through rules, :mod:`tradecost.mo
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Self, cast
 
@@ -38,7 +37,7 @@ from tradecost._core import check_fresh
 from tradecost.errors import InvalidInputError
 from tradecost.models import _inference
 from tradecost.models._inference import LINK_CLOGLOG, LINK_LOGIT, FillPredictor
-from tradecost.models._persist import read_document, to_document
+from tradecost.models._persist import SavesJson, dump_estimator, read_document
 
 check_fresh(_inference)
 
@@ -51,7 +50,7 @@ _F64 = npt.NDArray[np.float64]
 FRAILTY_GRID: tuple[float, ...] = (0.0, 0.125, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 
 
-class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class MakerTakerClassifier(SavesJson, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Probability that a limit order fills passively (as maker) within its horizon.
 
     Args:
@@ -255,13 +254,7 @@ class MakerTakerClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             "n_iter_": self.n_iter_,
             "n_features_in_": self.n_features_in_,
         }
-        if hasattr(self, "feature_names_in_"):
-            fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        return json.dumps(to_document(_KIND, self.get_params(), fitted))
-
-    def save(self, path: str | Path) -> None:
-        """Write :meth:`to_json` to ``path``."""
-        Path(path).write_text(self.to_json(), encoding="utf-8")
+        return dump_estimator(_KIND, self, fitted)
 
     @classmethod
     def load(cls, source: str | Path | dict[str, Any]) -> MakerTakerClassifier:

@@ -10,7 +10,6 @@ Chernozhukov, Fernández-Val & Galichon (Econometrica 78(3), 2010), so they neve
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any, Self, cast
@@ -26,7 +25,7 @@ from tradecost._core import check_fresh
 from tradecost.errors import InvalidInputError
 from tradecost.models import _inference
 from tradecost.models._inference import QuantilePredictor
-from tradecost.models._persist import read_document, to_document
+from tradecost.models._persist import SavesJson, dump_estimator, read_document
 
 check_fresh(_inference)
 
@@ -36,7 +35,7 @@ _KIND = "SlippageRegressor"
 _F64 = npt.NDArray[np.float64]
 
 
-class SlippageRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
+class SlippageRegressor(SavesJson, RegressorMixin, BaseEstimator):  # type: ignore[misc]
     """Predicts the realised slippage of a market order, in bps of the arrival mid.
 
     Args:
@@ -157,13 +156,7 @@ class SlippageRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             "central_": self.central_,
             "n_features_in_": self.n_features_in_,
         }
-        if hasattr(self, "feature_names_in_"):
-            fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        return json.dumps(to_document(_KIND, self.get_params(), fitted))
-
-    def save(self, path: str | Path) -> None:
-        """Write :meth:`to_json` to ``path``."""
-        Path(path).write_text(self.to_json(), encoding="utf-8")
+        return dump_estimator(_KIND, self, fitted)
 
     @classmethod
     def load(cls, source: str | Path | dict[str, Any]) -> SlippageRegressor:

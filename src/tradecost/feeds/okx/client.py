@@ -332,6 +332,15 @@ class OKXFeed:
             if exc is not None:
                 raise exc
 
+    def _hand_on(self, events: list[Event]) -> None:
+        """To ``on_event`` now, or to the iteration's queue."""
+        on_event = self.on_event
+        if on_event is None:
+            self._deliver(events)
+            return
+        for event in events:
+            on_event(event)
+
     def _deliver(self, events: list[Event]) -> None:
         pending = self._pending
         for event in events:
@@ -390,12 +399,7 @@ class OKXFeed:
         events = protocol.receive(frame, received_ns)
         if events:
             self._healthy = True
-            on_event = self.on_event
-            if on_event is not None:
-                for event in events:
-                    on_event(event)
-            else:
-                self._deliver(events)
+            self._hand_on(events)
         if protocol.wants_to_send:
             self._flush()
         if protocol.wants_rest:
@@ -479,11 +483,7 @@ class OKXFeed:
             return
         events = protocol.receive_rest_snapshot(inst_id, body, self.clock())
         if events:
-            if self.on_event is not None:
-                for event in events:
-                    self.on_event(event)
-            else:
-                self._deliver(events)
+            self._hand_on(events)
         if protocol.wants_to_send:
             self._flush()
         for again in protocol.rest_requests():
