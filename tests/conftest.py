@@ -6,8 +6,16 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# "ci" (scripts/test.sh) is deterministic: the same examples on every run, so a red run is
+# about the change under test, and a failure prints the blob that replays it. "dev" (the
+# default) draws new examples each run, to keep finding new cases locally.
 settings.register_profile(
-    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    print_blob=True,
 )
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

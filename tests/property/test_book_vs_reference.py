@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tradecost as tc
@@ -107,8 +107,62 @@ def test_stream_matches_reference(stream):
         assert (hdr.seq_id, hdr.prev_seq_id) == (seq, seq - 1)
 
 
-@given(streams(), st.data())
-def test_walks_match_reference(stream, data):
+FRACTIONS = [0.001, 0.3, 0.999, 1.0, 1.5]
+# 2**-53: the relative rounding error of one float64 operation.
+UNIT_ROUNDOFF = Decimal(2) ** -53
+
+# The issue 11 flake, kept: 14 asks at ~157,700 whose worst level is 1e-8 BTC ($0.0016), walked for
+# exactly float(total notional) ~6.75e13, where one float ulp is $0.0078. The float running sum
+# reaches the target after 13 levels; the exact sum falls $0.00046 short after all 14.
+FLAKE_ASKS = [
+    ["157643.5", "4.53233943"],
+    ["157663.5", "891244.036"],
+    ["157668.5", "32573.9464"],
+    ["157685.5", "63.0909865"],
+    ["157694.0", "9.08597560"],
+    ["157697.0", "422360240"],
+    ["157712.0", "515639.792"],
+    ["157713.5", "798.574708"],
+    ["157723.0", "4448662.70"],
+    ["157726.0", "3.94196213"],
+    ["157744.5", "9478.26294"],
+    ["157755.5", "9.2843871"],
+    ["157766.0", "7.12704514"],
+    ["157780.0", "0.00000001"],
+]
+
+
+def float_walk_outcomes(
+    levels: list[tuple[Decimal, Decimal]], by: str, target: Decimal
+) -> tuple[set[int], bool, bool]:
+    """What a float64 walk may honestly report for ``target``, given the exact levels.
+
+    The float walk stops at the first level whose running total, summed in float64, reaches the
+    target. That running total after j levels is within ``slack_j`` of the exact one (each term
+    is rounded once or twice, and recursive summation adds at most one rounding per level:
+    Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., section 4.2, taken twice
+    over for margin). Only where the exact total lies within that slack of the target can the two
+    disagree. Returns the level counts a correct float walk may report, and whether it may report
+    complete and incomplete. Away from such ties the set has one element, the exact answer.
+    """
+    counts: set[int] = set()
+    may_complete = False
+    running = Decimal(0)
+    for j, (price, size) in enumerate(levels, start=1):
+        running += price * size if by == "notional" else size
+        slack = 2 * (j + 4) * UNIT_ROUNDOFF * running
+        if running + slack >= target:
+            counts.add(j)  # the float sum may already reach the target here
+            may_complete = True
+        if running - slack >= target:
+            return counts, True, False  # ... and certainly does by here
+    counts.add(len(levels))  # an incomplete walk reports every level
+    return counts, may_complete, True
+
+
+@example(stream=(Decimal("0.5"), ([], FLAKE_ASKS), []), fractions=(0.3, 1.0, 0.3, 0.3))
+@given(streams(), st.tuples(*[st.sampled_from(FRACTIONS)] * 4))
+def test_walks_match_reference(stream, fractions):
     tick, (snap_bids, snap_asks), updates = stream
     book = tc.OrderBook(str(tick))
     ref = ReferenceBook()
@@ -117,6 +171,7 @@ def test_walks_match_reference(stream, data):
     for bids, asks in updates:
         book.apply_update(bids, asks)
         ref.apply_update(bids, asks)
+    draws = iter(fractions)
     for side in ("buy", "sell"):
         levels = ref.sorted_asks() if side == "buy" else ref.sorted_bids()
         if not levels:
@@ -124,18 +179,22 @@ def test_walks_match_reference(stream, data):
         total_q = sum(s for _, s in levels)
         total_n = sum(p * s for p, s in levels)
         for by, total in (("quantity", total_q), ("notional", total_n)):
-            fraction = data.draw(st.sampled_from([0.001, 0.3, 0.999, 1.0, 1.5]))
+            fraction = next(draws)
             target = Decimal(repr(float(total) * fraction))
             if target <= 0:
                 continue
             fill = tc.walk_book(book, side, **{by: float(target)})
             expected = reference_walk(ref, side, **{by: target})
-            assert fill.levels == expected.levels
-            assert fill.worst_price == float(expected.worst_price)
-            if fill.complete != expected.complete:
-                # only possible when the target sits on the total to within rounding
-                assert abs(target - total) <= total * Decimal("1e-12")
-                continue
+            counts, may_complete, may_fall_short = float_walk_outcomes(levels, by, target)
+            assert expected.levels in counts
+            assert fill.levels in counts
+            assert may_complete if expected.complete else may_fall_short
+            assert may_complete if fill.complete else may_fall_short
+            assert fill.worst_price == float(levels[fill.levels - 1][0])
+            if (fill.levels, fill.complete) == (expected.levels, expected.complete):
+                assert fill.worst_price == float(expected.worst_price)
+            # Filled amounts agree to float resolution whichever side of a tie the walk fell on:
+            # a tie moves them by at most the slack, far below these tolerances.
             assert np.isclose(fill.quantity, float(expected.quantity), rtol=1e-9, atol=0)
             assert np.isclose(fill.notional, float(expected.notional), rtol=1e-9, atol=0)
             assert np.isclose(
