@@ -70,6 +70,7 @@ cdef class BookMessage:
     cdef int _decode(self, const unsigned char* data, Py_ssize_t length) except -1
     cdef int _fail(self, Cursor* c) except -1
     cdef int _decode_arg(self, Cursor* c) except -1
+    cdef void _forget_arg(self, bint has_channel, bint has_inst_id)
     cdef int _decode_data(self, Cursor* c) except -1
     cdef int _decode_data_object(self, Cursor* c) except -1
     cdef int _decode_levels(self, Cursor* c, RawSide* side) except -1

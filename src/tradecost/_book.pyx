@@ -593,7 +593,11 @@ cdef class BookMessage:
             data = PyBytes_AS_STRING(<bytes>raw)
             length = PyBytes_GET_SIZE(raw)
         elif isinstance(raw, str):
-            data = PyUnicode_AsUTF8AndSize(raw, &length)
+            try:
+                data = PyUnicode_AsUTF8AndSize(raw, &length)
+            except UnicodeEncodeError as error:  # lone surrogates: no UTF-8 text to scan
+                self._decoded = False
+                raise MalformedMessageError(f"malformed OKX message: {error}") from None
         else:
             try:
                 view = raw
@@ -642,6 +646,7 @@ cdef class BookMessage:
                 if self._decode_arg(&c) != OK:
                     return self._fail(&c)
                 has_arg = True
+                self._data_flags |= 4
             elif key_is(s, n, "action", 6):
                 if scan_string(&c, &s, &n, &escaped) != OK:
                     return self._fail(&c)
@@ -692,6 +697,10 @@ cdef class BookMessage:
             c.p = c.start
             c.error = "an order-book push needs both 'asks' and 'bids'"
             return self._fail(&c)
+        if self._data_flags & 8:
+            c.p = c.start
+            c.error = "an order-book push with more than one 'data' element"
+            return self._fail(&c)
         if action == 0:
             if self.channel != "books5" and self.channel != "bbo-tbt":
                 c.p = c.start
@@ -718,11 +727,13 @@ cdef class BookMessage:
         cdef const unsigned char* key = NULL
         cdef Py_ssize_t n = 0, key_length = 0
         cdef bint escaped = False
+        cdef bint has_channel = False, has_inst_id = False
         if expect(c, c'{', "'arg' must be an object") != OK:
             return E_SYNTAX
         skip_whitespace(c)
         if c.p < c.end and c.p[0] == c'}':
             c.p += 1
+            self._forget_arg(False, False)
             return OK
         while True:
             if scan_string(c, &key, &key_length, &escaped) != OK:
@@ -733,15 +744,21 @@ cdef class BookMessage:
                 if scan_string(c, &s, &n, &escaped) != OK:
                     return E_SYNTAX
                 if key_length == 7:
+                    has_channel = True
                     if (n != len(self._channel_raw)
                             or memcmp(s, PyBytes_AS_STRING(self._channel_raw), n) != 0):
-                        self._channel_raw = PyBytes_FromStringAndSize(<const char*>s, n)
-                        self.channel = _text(self._channel_raw, escaped)
+                        # Text first: a bad escape raises before the cache key changes.
+                        text = PyBytes_FromStringAndSize(<const char*>s, n)
+                        self.channel = _text(text, escaped)
+                        self._channel_raw = text
                 else:
+                    has_inst_id = True
                     if (n != len(self._inst_id_raw)
                             or memcmp(s, PyBytes_AS_STRING(self._inst_id_raw), n) != 0):
-                        self._inst_id_raw = PyBytes_FromStringAndSize(<const char*>s, n)
-                        self.inst_id = _text(self._inst_id_raw, escaped)
+                        # Text first: a bad escape raises before the cache key changes.
+                        text = PyBytes_FromStringAndSize(<const char*>s, n)
+                        self.inst_id = _text(text, escaped)
+                        self._inst_id_raw = text
             elif skip_value(c, 1) != OK:
                 return E_SYNTAX
             skip_whitespace(c)
@@ -750,9 +767,20 @@ cdef class BookMessage:
                 continue
             if c.p < c.end and c.p[0] == c'}':
                 c.p += 1
+                self._forget_arg(has_channel, has_inst_id)
                 return OK
             c.error = "expected ',' or '}' in 'arg'"
             return E_SYNTAX
+
+    cdef void _forget_arg(self, bint has_channel, bint has_inst_id):
+        # The decoded channel and instId are kept across messages (so that an unchanged one
+        # costs nothing); an 'arg' without them must not inherit the last message's.
+        if not has_channel and len(self._channel_raw):
+            self._channel_raw = b""
+            self.channel = ""
+        if not has_inst_id and len(self._inst_id_raw):
+            self._inst_id_raw = b""
+            self.inst_id = ""
 
     cdef int _decode_data(self, Cursor* c) except -1:
         if expect(c, c'[', "'data' must be an array") != OK:
@@ -765,10 +793,9 @@ cdef class BookMessage:
             return E_SYNTAX
         skip_whitespace(c)
         if c.p < c.end and c.p[0] == c',':
-            # Book pushes always carry one element; other channels (trades) may carry more.
-            if _is_book_channel(self.channel):
-                c.error = "an order-book push with more than one 'data' element"
-                return E_SYNTAX
+            # Book pushes always carry one element, other channels (trades) may carry more;
+            # which one this is may only be known after 'arg', so _decode judges it.
+            self._data_flags |= 8
             while c.p < c.end and c.p[0] == c',':
                 c.p += 1
                 if skip_value(c, 1) != OK:
@@ -781,7 +808,9 @@ cdef class BookMessage:
         cdef Py_ssize_t key_length = 0
         cdef bint escaped = False
         cdef int64_t value = 0
-        cdef bint book = _is_book_channel(self.channel) or len(self._channel_raw) == 0
+        # Flag 4: this message's 'arg' came first. Until then the channel is unknown (the one
+        # held is the previous message's), so levels are read as if it were a book push.
+        cdef bint book = _is_book_channel(self.channel) or not (self._data_flags & 4)
         if expect(c, c'{', "'data' elements must be objects") != OK:
             return E_SYNTAX
         skip_whitespace(c)
@@ -894,7 +923,7 @@ cdef str _text(bytes raw, bint escaped):
     if escaped:
         import json
         try:
-            return json.loads(c'"' + raw + c'"')
+            return json.loads(b'"' + raw + b'"')
         except ValueError:
             raise MalformedMessageError(f"bad escape in {raw!r}") from None
     return raw.decode("utf-8", "replace")
@@ -967,13 +996,17 @@ cdef inline void make_level(Level* level, const RawLevel* raw, int64_t key) noex
 
 
 cdef void fill_sorted(Side* side, const RawSide* raw, const int64_t* keys) noexcept nogil:
-    """Replace a side from a best-first level list; falls back to upserts if it is not sorted."""
+    """Replace a side from a best-first level list; falls back to upserts, in message order, if
+    it is not sorted or holds a size-0 row."""
     cdef Py_ssize_t i, n = 0
     cdef Level level
     cdef bint ordered = True
     for i in range(raw.n - 1, -1, -1):
         if raw.levels[i].size_mantissa == 0:
-            continue
+            # A delete in a snapshot: only message order says whether it follows a row at
+            # the same price, so apply the rows one by one like an update.
+            ordered = False
+            break
         make_level(&side.levels[n], &raw.levels[i], keys[i])
         if n > 0 and side.levels[n].key <= side.levels[n - 1].key:
             ordered = False
