@@ -128,3 +128,23 @@ def test_checksum(benchmark, workload):
     benchmark.group = "OKX checksum (top 25 levels)"
     book = tradecost_book(workload)
     benchmark(book.checksum)
+
+
+@pytest.mark.parametrize("impl", list(PEERS))
+def test_peers_build_the_same_book(workload, impl):
+    """Not timed: every peer ends the stream with tradecost's book and walks it the same way."""
+    book = tradecost_book(workload)
+    peer = peer_book(impl, workload)
+    for raw in workload.stream:
+        book.apply_message(raw)
+        peer.apply(raw)
+    bids, asks = book.bids(), book.asks()
+    peer_bids = peer.bids if hasattr(peer, "bids") else peer.book.bids
+    peer_asks = peer.asks if hasattr(peer, "asks") else peer.book.asks
+    assert len(peer_bids) == len(bids) and len(peer_asks) == len(asks)
+    assert peer.best() == (bids[0, 0], asks[0, 0])
+    for notional in WALKS.values():
+        fill = tc.walk_book(book, "buy", notional=notional)
+        avg_price, quantity = peer.walk_notional(notional)
+        assert np.isclose(avg_price, fill.avg_price, rtol=1e-12)
+        assert np.isclose(quantity, fill.quantity, rtol=1e-12)
