@@ -20,6 +20,10 @@ Every frame goes through one ``OrderBook``. The checks, per frame:
 
 Frames the reference cannot judge (non-strict JSON the scanner tolerates, duplicate keys, escaped
 keys, nesting deeper than ``json`` recurses) are counted, and checked for well-formedness only.
+The scanner validates what it reads and skips the rest quickly, so it accepts some frames that
+strict JSON would not: bad escapes, control characters or invalid UTF-8 inside strings it does
+not decode, number-like tokens such as ``1e+`` in values it skips, and the decimal spellings
+``.5``, ``1.`` and ``007`` as bare numbers. None of these changes what a level means.
 """
 
 from __future__ import annotations
