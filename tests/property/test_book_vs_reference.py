@@ -138,11 +138,12 @@ def float_walk_outcomes(
     """What a float64 walk may honestly report for ``target``, given the exact levels.
 
     The float walk stops at the first level whose running total, summed in float64, reaches the
-    target. That running total after j levels is within ``slack_j`` of the exact one (each term
-    is rounded once or twice, and recursive summation adds at most one rounding per level:
-    Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., section 4.2, taken twice
-    over for margin). Only where the exact total lies within that slack of the target can the two
-    disagree. Returns the level counts a correct float walk may report, and whether it may report
+    target. That running total after j levels is within ``slack_j`` of the exact one: each term
+    carries at most four roundings (the tick's value, the price, the size, price x size) and
+    recursive summation adds at most one per level, so |error| <= (j + 3) u C_j to first order
+    (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., section 4.2); the slack
+    doubles that for margin. Only where the exact total lies within the slack of the target can
+    the two disagree. Returns the level counts a correct float walk may report, and whether it may report
     complete and incomplete. Away from such ties the set has one element, the exact answer.
     """
     counts: set[int] = set()
