@@ -1,7 +1,8 @@
 """A million random and mutated frames through OrderBook.apply_message, from a fixed seed.
 
 See tests/fuzz/frames.py for what is generated and checked; scripts/fuzz_decoder.py runs the
-same fuzzer for longer, from any seed. TRADECOST_FUZZ_FRAMES shortens a local run.
+same fuzzer for longer, from any seed. TRADECOST_FUZZ_FRAMES shortens a local run; the million
+takes about 40 s of one core on the normal build and 60 s on the debug build.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ SEED = 20261127
 FRAMES = int(os.environ.get("TRADECOST_FUZZ_FRAMES", "1000000"))
 
 
+@pytest.mark.slow
 def test_a_million_frames_through_apply_message():
     stats = frames.run(SEED, FRAMES, compare_every=4)
     assert stats.frames == FRAMES
