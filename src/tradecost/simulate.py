@@ -328,7 +328,11 @@ async def run(
                 if protocol is not None:
                     protocol.timing = state.timing
                     if not args.no_models or args.order_type == "limit":
-                        models = LiveModels(str(feed.books[args.symbol].tick_size))
+                        contract = estimator.contract_value  # NaN for an inverse contract
+                        models = LiveModels(
+                            str(feed.books[args.symbol].tick_size),
+                            contract_value=contract if contract > 0.0 else 1.0,
+                        )
                         estimator.slippage_model = models
                         estimator.fill_model = models
                         protocol.frame_observer = models.on_frame
