@@ -386,7 +386,8 @@ class CostEstimator:
         fill_probability = math.nan
         fill_model_name = ""
         risk_usd = math.nan
-        per_base = self.book_units_per_base(mid)
+        inverse_usd = self._inverse_contract_usd  # book_units_per_base, inlined: every tick
+        per_base = mid / inverse_usd if inverse_usd else self._book_per_base
         if order_type == "market":
             if horizon is None and steps is None:
                 levels, slip_bps, complete, remaining = self._walk(book, side, base, per_base)
