@@ -19,14 +19,14 @@ order's notional; positive = cost):
   inputs as the square-root law so that the order's total permanent move γ·X equals
   Y·σ·√(Q/V)·S₀ (its temporary part is what the per-slice walk measures, so it is not added
   again), with the schedule's standard deviation reported as risk.
-
-Units: quantities at this API are base units (BTC) and notionals quote units (USDT). A book
-holds the exchange's own size units (contracts for OKX swaps and futures); the estimator converts
-with the instrument's contract value (``ctVal × ctMult``) in one place, :meth:`CostEstimator.
-book_units_per_base`.
 - ``net_cost`` = slippage + fee + impact. While impact cannot be computed (no volatility or daily
   volume yet), ``impact_usd`` is NaN, ``net_cost`` covers slippage and fee only, and the
   estimate's flags say ``impact_unavailable``.
+
+Units: quantities at this API are base units (BTC) and notionals quote units (USDT). A book
+holds the exchange's own size units (contracts for OKX swaps and futures); the estimator converts
+with the instrument's contract value (``ctVal × ctMult``) in one place,
+:meth:`CostEstimator.book_units_per_base`.
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ import numpy.typing as npt
 from tradecost._book import OrderBook, walk_book, walk_book_curve
 from tradecost.errors import EmptyBookError, InvalidInputError
 from tradecost.fees import FeeSchedule
-
-if TYPE_CHECKING:
-    from tradecost.feeds.okx.instruments import Instrument
 from tradecost.impact import AlmgrenChriss
 from tradecost.latency import LatencyHistogram
 from tradecost.stream_stats import RealizedVolatility, TradedVolume
+
+if TYPE_CHECKING:
+    from tradecost.feeds.okx.instruments import Instrument
 
 __all__ = ["CostCurve", "CostEstimate", "CostEstimator", "FillModel", "SlippageModel"]
 
