@@ -640,9 +640,8 @@ class CostEstimator:
             schedule = ac.schedule(quantity=base, horizon=horizon, steps=int(steps))
             return (
                 schedule.components.permanent,
-                f"almgren_chriss permanent, gamma and eta from square_root "
-                f"(Y={self.impact_coefficient:g}) at this order (T={horizon:g}s, N={int(steps)}, "
-                f"lambda={self.risk_aversion:g})",
+                f"almgren_chriss permanent, square_root-matched (Y={self.impact_coefficient:g}, "
+                f"T={horizon:g}s, N={int(steps)}, lambda={self.risk_aversion:g})",
                 schedule.std,
             )
         if self.impact_model == "square_root":
