@@ -282,6 +282,7 @@ class CostEstimator:
         self.impact_coefficient = float(impact_coefficient)
         if not (math.isfinite(self.impact_coefficient) and self.impact_coefficient >= 0):
             raise InvalidInputError(f"impact_coefficient={impact_coefficient!r} must be >= 0")
+        self._explicit_contract_value = contract_value is not None
         self.contract_value, self._inverse_contract_usd = _contract_units(
             exchange, symbol, self.market, contract_value, instrument
         )
@@ -308,6 +309,16 @@ class CostEstimator:
         """
         if self._auto_volume:
             self.volume_estimator.update(ts_ns, price, quantity)
+
+    def use_instrument(self, instrument: Instrument) -> None:
+        """Take the contract value from ``instrument`` — e.g. the record the feed resolved from
+        the exchange, newer than the bundled one — unless ``contract_value=`` was given."""
+        if self._explicit_contract_value:
+            return
+        self.contract_value, self._inverse_contract_usd = _contract_units(
+            self.exchange, self.symbol, self.market, None, instrument
+        )
+        self._book_per_base = 1.0 / self.contract_value
 
     def book_units_per_base(self, price: float) -> float:
         """Book size units per base unit at ``price``: 1 for spot, 1 / (ctVal × ctMult) for a

@@ -327,6 +327,8 @@ async def run(
                 protocol = feed.protocol
                 if protocol is not None:
                     protocol.timing = state.timing
+                    # the contract value of the instrument the feed resolved (the exchange's own)
+                    estimator.use_instrument(protocol.streams[args.symbol].instrument)
                     if not args.no_models or args.order_type == "limit":
                         contract = estimator.contract_value  # NaN for an inverse contract
                         models = LiveModels(

@@ -132,3 +132,19 @@ def test_curve_on_a_swap_book_matches_single_estimates():
 def test_instrument_record_round_trip_keeps_the_contract_value():
     row = bundled_instrument("BTC-USDT-SWAP").to_okx()
     assert math.isclose(Instrument.from_okx(row).contract_multiplier, 0.01)
+
+
+def test_the_feeds_instrument_replaces_the_bundled_one_unless_explicit():
+    # the simulated exchange lists ETH-USDT-SWAP with ctVal 0.01 ETH; the 2022 bundle says 0.1
+    served = Instrument.from_okx(
+        {"instId": "ETH-USDT-SWAP", "instType": "SWAP", "tickSz": "0.01", "lotSz": "1",
+         "ctVal": "0.01", "ctMult": "1", "ctType": "linear", "ctValCcy": "ETH"}
+    )  # fmt: skip
+    est = CostEstimator("okx", "ETH-USDT-SWAP", "Lv1", volatility=0.02)
+    assert est.contract_value == pytest.approx(0.1)
+    est.use_instrument(served)
+    assert est.contract_value == pytest.approx(0.01)
+    assert est.book_units_per_base(3000.0) == pytest.approx(100.0)
+    pinned = CostEstimator("okx", "ETH-USDT-SWAP", "Lv1", volatility=0.02, contract_value=0.5)
+    pinned.use_instrument(served)
+    assert pinned.contract_value == 0.5
