@@ -92,7 +92,8 @@ class OrderBook:
 
 @disjoint_base
 class Fill:
-    """What an immediate order would get from the book."""
+    """What an immediate order would get from the book, in the book's own units (contracts for
+    a swap or future; ``CostEstimator`` converts to base units)."""
 
     @property
     def side(self) -> str: ...

@@ -1525,8 +1525,8 @@ cdef inline double checked_target(object notional, object quantity, bint* by_not
         by_notional[0] = False
         raw = quantity
     else:
-        raise InvalidInputError("give exactly one of notional= (quote units) or quantity= "
-                                "(base units)")
+        raise InvalidInputError("give exactly one of notional= (price x size) or quantity= "
+                                "(book size units: base units for spot, contracts for swaps)")
     try:
         target = raw
     except TypeError:
@@ -1581,12 +1581,15 @@ cdef void walk_side(const Side* side, double tick_value, double target, bint by_
 cdef class Fill:
     """The result of walking the book for one order: what an immediate market order would get.
 
-    Prices in quote units per base unit, ``quantity`` in base units, ``notional`` in quote units.
+    Prices are quoted (quote units per base unit); sizes are the book's own units: ``quantity``
+    in book size units and ``notional`` = Σ price × size. For a spot book those are
+    base and quote units; for a contract book (OKX swaps and futures) ``quantity`` is contracts
+    and ``notional`` is quote units / (ctVal × ctMult) — ``CostEstimator`` converts.
     Slippage is a cost in basis points of the reference (positive = worse than the reference):
     ``slippage_bps`` against the mid at walk time (it includes the half-spread),
     ``slippage_bps_touch`` against the best price on the side walked. When the book is too thin,
     ``complete`` is False and ``remaining`` holds the unfilled part in the unit of the request
-    (quote units for ``notional=``, base units for ``quantity=``); the other fields describe
+    (``notional=`` or ``quantity=`` units); the other fields describe
     the part that did fill. Slippage vs mid is NaN when the opposite side is empty.
     """
 
@@ -1615,8 +1618,14 @@ cdef inline double cost_bps(double price, double reference, int sign) noexcept n
 
 
 def walk_book(OrderBook book not None, side, *, notional=None, quantity=None):
-    """Walk ``book`` for an immediate order of ``notional`` quote units or ``quantity`` base
-    units; "buy" consumes asks from the best up, "sell" bids from the best down.
+    """Walk ``book`` for an immediate order of ``notional`` (Σ price × size) or ``quantity``
+    (book size units); "buy" consumes asks from the best up, "sell" bids from the best down.
+
+    The walk works in the book's own units, as the exchange sends them: base units for a spot
+    book (``quantity`` in BTC, ``notional`` in USDT), **contracts** for OKX swaps and futures
+    (``quantity=100`` on BTC-USDT-SWAP is 100 contracts = 1 BTC). Base units at the API are
+    :class:`~tradecost.CostEstimator`'s job: it converts with the instrument's contract value
+    (``Instrument.from_base``/``to_base``) in one place.
 
     Returns a Fill. An empty side to walk raises EmptyBookError; a side too thin for the order
     gives ``complete=False`` and the remainder, never a silently partial number.
@@ -1671,8 +1680,9 @@ class FillCurve:
 
 
 def walk_book_curve(OrderBook book not None, side, *, notionals=None, quantities=None):
-    """Walk the book for every size in ``notionals`` (quote units) or ``quantities`` (base
-    units) in one pass over the side: cumulative depth once, then a bisection per size.
+    """Walk the book for every size in ``notionals`` (Σ price × size) or ``quantities`` (book
+    size units: base units for spot, contracts for swaps and futures, as in ``walk_book``) in
+    one pass over the side: cumulative depth once, then a bisection per size.
     Equal, to the last bit, to calling ``walk_book`` once per size."""
     cdef int sign = side_sign(side)
     if (notionals is None) == (quantities is None):

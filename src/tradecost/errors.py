@@ -63,13 +63,18 @@ class SubscriptionError(FeedError):
 class SequenceGapError(FeedError):
     """An update's ``prevSeqId`` does not chain onto the last ``seqId``: messages were lost.
 
-    The feed does not raise it to the consumer (it resynchronises and counts it in
-    ``feed.stats.gaps``); the sans-I/O protocol core reports it in its events.
+    A live feed does not raise it: it resynchronises and counts the gap in ``stats.gaps``.
+    ``OKXProtocol(strict=True)`` raises it (after counting and resynchronising), for replays of
+    recordings, where a resubscribe cannot bring the lost messages back.
     """
 
 
 class ChecksumMismatchError(FeedError):
-    """A non-zero OKX checksum disagrees with the CRC32 of the local book after the update."""
+    """A non-zero OKX checksum disagrees with the CRC32 of the local book after the update.
+
+    Raised, like :class:`SequenceGapError`, only by ``OKXProtocol(strict=True)``; a live feed
+    resynchronises and counts it in ``stats.checksum_errors``.
+    """
 
 
 __all__ = [
@@ -101,3 +106,11 @@ class UnverifiedFeeTableWarning(UserWarning):
 
 
 __all__ += ["ModelDomainError", "UnknownFeeScheduleError", "UnverifiedFeeTableWarning"]
+
+
+class InvalidStateError(TradecostError, RuntimeError):
+    """A call the object cannot serve in its current state (e.g. reading a simulated market's
+    frame stream after a newer ``messages()``/``events()`` call took the market over)."""
+
+
+__all__ += ["InvalidStateError"]

@@ -10,15 +10,23 @@ order's notional; positive = cost):
   the rest crossed as a market order at the horizon (the "cross at horizon" policy, so maker +
   taker = 1). For an order scheduled over ``horizon`` seconds in ``steps`` slices, each slice
   walks the current book (the book is assumed to refill between slices).
-- ``fee``: the tier's maker and taker rates weighted by the expected maker/taker split.
+- ``fee``: the tier's maker and taker rates weighted by the expected maker/taker split, charged
+  on the *filled* notional (quantity × expected average fill price), as exchanges charge it.
 - ``impact``: the expected *permanent* price move caused by the order, valued over its notional.
   Immediate orders: the square-root law I = Y·σ·√(Q/V) (Tóth et al. 2011; Donier & Bonart 2015
   for BTC) or Almgren–Chriss linear γ·X, as chosen. Scheduled orders: the Almgren–Chriss
-  permanent component of the optimal schedule (its temporary part is what the per-slice walk
-  measures, so it is not added again), with the schedule's standard deviation reported as risk.
+  permanent component γ·Σ x_k·n_k of the optimal schedule, with γ and η calibrated on the same
+  inputs as the square-root law so that the order's total permanent move γ·X equals
+  Y·σ·√(Q/V)·S₀ (its temporary part is what the per-slice walk measures, so it is not added
+  again), with the schedule's standard deviation reported as risk.
 - ``net_cost`` = slippage + fee + impact. While impact cannot be computed (no volatility or daily
   volume yet), ``impact_usd`` is NaN, ``net_cost`` covers slippage and fee only, and the
   estimate's flags say ``impact_unavailable``.
+
+Units: quantities at this API are base units (BTC) and notionals quote units (USDT). A book
+holds the exchange's own size units (contracts for OKX swaps and futures); the estimator converts
+with the instrument's contract value (``ctVal × ctMult``) in one place,
+:meth:`CostEstimator.book_units_per_base`.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -39,13 +47,16 @@ from tradecost.impact import AlmgrenChriss
 from tradecost.latency import LatencyHistogram
 from tradecost.stream_stats import RealizedVolatility, TradedVolume
 
+if TYPE_CHECKING:
+    from tradecost.feeds.okx.instruments import Instrument
+
 __all__ = ["CostCurve", "CostEstimate", "CostEstimator", "FillModel", "SlippageModel"]
 
 FloatArray = npt.NDArray[np.float64]
 OrderType = Literal["market", "limit"]
 ImpactModel = Literal["square_root", "almgren_chriss"]
 
-_OKX_MARKETS = {"SWAP": "swap", "FUTURES": "futures"}
+_ALMGREN_CHRISS_IMMEDIATE = "almgren_chriss gamma*X (gamma = spread/(0.1 V))"
 
 
 class SlippageModel(Protocol):
@@ -57,14 +68,15 @@ class SlippageModel(Protocol):
 
 
 class FillModel(Protocol):
-    """P(a resting limit order fills passively within ``horizon_s``) and the model's name."""
+    """P(a resting limit order of ``notional`` quote units, ``distance_ticks`` behind the
+    same-side touch, fills passively within ``horizon_s``) and the model's name."""
 
     def fill_probability(
         self,
         book: OrderBook,
         side: str,
         distance_ticks: float,
-        queue_ahead: float,
+        notional: float,
         horizon_s: float,
     ) -> tuple[float, str]: ...
 
@@ -78,7 +90,7 @@ class CostEstimate:
     quantity: float
     """Order size in base units (requested)."""
     notional_usd: float
-    """Order size in quote units at the average expected price."""
+    """Order size in quote units at the arrival mid (``quantity × arrival_mid``)."""
     arrival_mid: float
     avg_price: float
     """Expected average fill price."""
@@ -90,6 +102,7 @@ class CostEstimate:
     """Learned median of realised slippage (NaN while no model is trained)."""
     slippage_p90_bps: float
     fee_usd: float
+    """Fee on the filled notional (``quantity × avg_price``), maker/taker weighted."""
     fee_bps: float
     impact_usd: float
     impact_bps: float
@@ -135,6 +148,11 @@ class CostCurve:
     impact_bps: FloatArray
     net_cost_bps: FloatArray
     complete: npt.NDArray[np.bool_]
+    impact_model: str = ""
+    """How ``impact_bps`` was computed, as in :attr:`CostEstimate.impact_model`."""
+    flags: tuple[str, ...] = ()
+    """``impact_unavailable`` while volatility or daily volume is unknown (impact is NaN and
+    left out of ``net_cost_bps``)."""
 
 
 def _positive(value: Any, name: str) -> float:
@@ -157,6 +175,40 @@ def _market_of(symbol: str) -> str:
     return "spot"
 
 
+def _contract_units(
+    exchange: str,
+    symbol: str,
+    market: str,
+    contract_value: float | None,
+    instrument: Instrument | None,
+) -> tuple[float, float]:
+    """(base units per book size unit, USD per contract for an inverse contract else 0.0).
+
+    An explicit ``contract_value`` wins; then ``instrument``; then, for OKX, the bundled
+    instrument record of ``symbol``. Spot books are in base units (1.0).
+    """
+    if contract_value is not None:
+        return _positive(contract_value, "contract_value"), 0.0
+    if instrument is None and exchange.lower() == "okx":
+        from tradecost.feeds.okx.instruments import bundled_instrument
+
+        try:
+            instrument = bundled_instrument(symbol.upper())
+        except InvalidInputError:
+            if market != "spot":
+                raise InvalidInputError(
+                    f"no contract value for {symbol!r}: its book sizes are contracts. Pass "
+                    "contract_value= (base units per contract, ctVal × ctMult) or instrument="
+                    "(an Instrument, e.g. from fetch_instruments())"
+                ) from None
+            return 1.0, 0.0
+    if instrument is None or not instrument.is_contract:
+        return 1.0, 0.0
+    if instrument.is_inverse:
+        return math.nan, instrument.contract_multiplier
+    return instrument.contract_multiplier, 0.0
+
+
 class CostEstimator:
     """Pre-trade cost of an order on a live book.
 
@@ -174,14 +226,22 @@ class CostEstimator:
     impact_model, impact_coefficient:
         ``"square_root"`` (Y = ``impact_coefficient``) or ``"almgren_chriss"`` (γ by the paper's
         rule: trading 10 % of daily volume moves the price by one spread).
-    contract_value:
-        Base units per book size unit: 1 for spot; ``ctVal × ctMult`` for linear swaps (0.01 BTC
-        for BTC-USDT-SWAP), so book sizes in contracts convert to base units.
+    contract_value, instrument:
+        Base units per book size unit: 1 for spot; ``ctVal × ctMult`` for linear swaps and
+        futures (0.01 BTC for BTC-USDT-SWAP), so book sizes in contracts convert to base units.
+        An explicit ``contract_value`` wins; otherwise it comes from ``instrument`` or, for OKX,
+        from the bundled instrument record of ``symbol`` (an OKX derivative that is not in it
+        raises :class:`~tradecost.errors.InvalidInputError`). Inverse contracts (BTC-USD-SWAP,
+        ``ctVal`` in USD) convert at the arrival mid.
     risk_aversion:
         λ (1/USD) for scheduled orders.
     slippage_model, fill_model:
-        Learned models (see :mod:`tradecost.models`); without them slippage is walk-the-book
-        alone and limit-order fill probability comes from ``fill_model``'s documented baseline.
+        Learned models (see :mod:`tradecost.models`, e.g. ``LiveModels``). Without a slippage
+        model, slippage is walk-the-book alone (``slippage_p50_bps`` is NaN and flagged). A limit
+        order needs a ``fill_model`` to split maker and taker: without one,
+        ``estimate(order_type="limit")`` raises :class:`~tradecost.errors.InvalidInputError`
+        (the estimator has no fill probability of its own; ``LiveModels`` falls back to its
+        documented distance prior while it is untrained).
     """
 
     def __init__(
@@ -196,7 +256,8 @@ class CostEstimator:
         daily_volume_usd: float | Literal["auto"] = "auto",
         impact_model: ImpactModel = "square_root",
         impact_coefficient: float = 1.0,
-        contract_value: float = 1.0,
+        contract_value: float | None = None,
+        instrument: Instrument | None = None,
         risk_aversion: float = 0.0,
         slippage_model: SlippageModel | None = None,
         fill_model: FillModel | None = None,
@@ -221,7 +282,12 @@ class CostEstimator:
         self.impact_coefficient = float(impact_coefficient)
         if not (math.isfinite(self.impact_coefficient) and self.impact_coefficient >= 0):
             raise InvalidInputError(f"impact_coefficient={impact_coefficient!r} must be >= 0")
-        self.contract_value = _positive(contract_value, "contract_value")
+        self._explicit_contract_value = contract_value is not None
+        self.contract_value, self._inverse_contract_usd = _contract_units(
+            exchange, symbol, self.market, contract_value, instrument
+        )
+        # base units per book size unit; NaN for an inverse contract (it depends on the price)
+        self._book_per_base = 1.0 / self.contract_value
         self.risk_aversion = float(risk_aversion)
         self._square_root_name = f"square_root (Y={self.impact_coefficient:g})"
         self.slippage_model = slippage_model
@@ -237,10 +303,30 @@ class CostEstimator:
         if self._auto_volatility:
             self.volatility_estimator.update(ts_ns, book.mid)
 
-    def observe_trade(self, ts_ns: int, price: float, size: float) -> None:
-        """Feed each trade: price, size in book units (for ``daily_volume_usd="auto"``)."""
+    def observe_trade(self, ts_ns: int, price: float, quantity: float) -> None:
+        """Feed each trade: price, ``quantity`` in base units, as :class:`TradeEvent.size
+        <tradecost.feeds.okx.protocol.TradeEvent>` carries it (for ``daily_volume_usd="auto"``).
+        """
         if self._auto_volume:
-            self.volume_estimator.update(ts_ns, price, size * self.contract_value)
+            self.volume_estimator.update(ts_ns, price, quantity)
+
+    def use_instrument(self, instrument: Instrument) -> None:
+        """Take the contract value from ``instrument`` — e.g. the record the feed resolved from
+        the exchange, newer than the bundled one — unless ``contract_value=`` was given."""
+        if self._explicit_contract_value:
+            return
+        self.contract_value, self._inverse_contract_usd = _contract_units(
+            self.exchange, self.symbol, self.market, None, instrument
+        )
+        self._book_per_base = 1.0 / self.contract_value
+
+    def book_units_per_base(self, price: float) -> float:
+        """Book size units per base unit at ``price``: 1 for spot, 1 / (ctVal × ctMult) for a
+        linear contract, ``price`` / (ctVal × ctMult) for an inverse one (ctVal in USD). The one
+        conversion between the API's base units and the book's units."""
+        if self._inverse_contract_usd:
+            return price / self._inverse_contract_usd
+        return self._book_per_base
 
     @property
     def volatility(self) -> float:
@@ -311,9 +397,11 @@ class CostEstimator:
         fill_probability = math.nan
         fill_model_name = ""
         risk_usd = math.nan
+        inverse_usd = self._inverse_contract_usd  # book_units_per_base, inlined: every tick
+        per_base = mid / inverse_usd if inverse_usd else self._book_per_base
         if order_type == "market":
             if horizon is None and steps is None:
-                levels, slip_bps, complete, remaining = self._walk(book, side, base)
+                levels, slip_bps, complete, remaining = self._walk(book, side, base, per_base)
                 maker = 0.0
             else:
                 if horizon is None or steps is None:
@@ -321,7 +409,9 @@ class CostEstimator:
                 horizon = _positive(horizon, "horizon")
                 if int(steps) != steps or steps < 1:
                     raise InvalidInputError(f"steps={steps!r} must be an integer >= 1")
-                levels, slip_bps, complete, remaining = self._walk(book, side, base / steps)
+                levels, slip_bps, complete, remaining = self._walk(
+                    book, side, base / steps, per_base
+                )
                 remaining *= steps
                 maker = 0.0
         elif order_type == "limit":
@@ -331,6 +421,7 @@ class CostEstimator:
                     side,
                     sign,
                     base,
+                    per_base,
                     mid,
                     limit_price,
                     offset_bps,
@@ -343,8 +434,9 @@ class CostEstimator:
             flags.append("book_too_thin")
         taker = 1.0 - maker
         slippage_usd = slip_bps * 1e-4 * notional
-        fees = self.fees
-        fee_usd = notional * (fees.maker * maker + fees.taker * taker)  # FeeSchedule.fee
+        avg_price = mid * (1.0 + sign * slip_bps * 1e-4)
+        # fees are charged on what is filled: quantity × average fill price
+        fee_usd = self.fees.fee(base * avg_price, maker)
 
         volatility = self.volatility_estimator.daily if self._auto_volatility else self._volatility
         daily_volume = (
@@ -371,7 +463,7 @@ class CostEstimator:
             quantity=base,
             notional_usd=notional,
             arrival_mid=mid,
-            avg_price=mid * (1.0 + sign * slip_bps * 1e-4),
+            avg_price=avg_price,
             levels=levels,
             slippage_usd=slippage_usd,
             slippage_bps=slip_bps,
@@ -401,15 +493,14 @@ class CostEstimator:
         self.latency.record(estimate.latency_ns)
         return estimate
 
-    def _walk(self, book: OrderBook, side: str, base: float) -> tuple[int, float, bool, float]:
-        """Walk ``base`` units: (levels, slippage bps vs mid, complete, remaining base units)."""
-        fill = walk_book(book, side, quantity=base / self.contract_value)
-        return (
-            fill.levels,
-            fill.slippage_bps,
-            fill.complete,
-            fill.remaining * self.contract_value,
-        )
+    @staticmethod
+    def _walk(
+        book: OrderBook, side: str, base: float, per_base: float
+    ) -> tuple[int, float, bool, float]:
+        """Walk ``base`` units (``per_base`` book units each): (levels, slippage bps vs mid,
+        complete, remaining base units)."""
+        fill = walk_book(book, side, quantity=base * per_base)
+        return fill.levels, fill.slippage_bps, fill.complete, fill.remaining / per_base
 
     def _limit(
         self,
@@ -417,6 +508,7 @@ class CostEstimator:
         side: str,
         sign: float,
         base: float,
+        per_base: float,
         mid: float,
         limit_price: float | str | None,
         offset_bps: float | None,
@@ -440,7 +532,7 @@ class CostEstimator:
                 math.floor(raw / tick + 1e-9) if side == "buy" else math.ceil(raw / tick - 1e-9)
             )
         limit = book.ticks_to_price(limit_tick)
-        size_units = base / self.contract_value
+        size_units = base * per_base
         # marketable part: opposite levels at or better than the limit
         opposite = book.ask_ticks() if side == "buy" else book.bid_ticks()
         sizes = (book.asks() if side == "buy" else book.bids())[:, 1]
@@ -467,7 +559,7 @@ class CostEstimator:
                 else 0
             )
             p_fill, model_name = self._fill_probability(
-                book, side, float(max(ticks_behind, 0)), resting_units * limit, horizon_s
+                book, side, float(max(ticks_behind, 0)), resting_units / per_base * limit, horizon_s
             )
             passive_bps = sign * (limit - mid) / mid * 1e4
             fallback = walk_book(book, side, quantity=resting_units)
@@ -484,7 +576,7 @@ class CostEstimator:
             levels,
             cost_bps_total / size_units,
             complete,
-            remaining * self.contract_value,
+            remaining / per_base,
             maker,
             p_fill,
             model_name,
@@ -495,16 +587,47 @@ class CostEstimator:
         book: OrderBook,
         side: str,
         distance_ticks: float,
-        queue_ahead: float,
+        notional: float,
         horizon_s: float,
     ) -> tuple[float, str]:
         if self.fill_model is not None:
-            return self.fill_model.fill_probability(
-                book, side, distance_ticks, queue_ahead, horizon_s
-            )
+            return self.fill_model.fill_probability(book, side, distance_ticks, notional, horizon_s)
         raise InvalidInputError(
             "a limit order needs a fill model (fill_model=...) to split maker and taker; "
             "see tradecost.models"
+        )
+
+    def schedule_model(
+        self,
+        mid: float,
+        quantity: float,
+        volatility: float,
+        daily_volume_usd: float,
+        horizon_s: float,
+        spread: float,
+    ) -> AlmgrenChriss:
+        """The Almgren–Chriss model a scheduled order of ``quantity`` base units over
+        ``horizon_s`` seconds is priced with, calibrated on the immediate model's inputs.
+
+        Both coefficients follow the square-root law at this order's size, I = Y·σ·S₀·√(X/V)
+        per unit (Y = ``impact_coefficient``, σ daily, V in base units per day): the permanent
+        move at completion γ·X = I, and a TWAP's temporary cost per unit η·X/T = I
+        (``AlmgrenChriss.calibrate(method="square_root", permanent="square_root")``). ε is half
+        the spread (a NaN or zero spread gives 0); it is never charged, the walk already pays
+        it. Time in seconds.
+        """
+        return AlmgrenChriss.calibrate(
+            price=mid,
+            daily_volume=daily_volume_usd / mid,
+            daily_volatility=volatility,
+            spread=spread if spread > 0.0 else 0.0,
+            risk_aversion=self.risk_aversion,
+            method="square_root",
+            permanent="square_root",
+            quantity=quantity,
+            horizon=horizon_s,
+            impact_coefficient=max(self.impact_coefficient, 1e-12),
+            time_unit="second",
         )
 
     def _impact(
@@ -524,24 +647,12 @@ class CostEstimator:
             missing = "volatility" if not volatility > 0.0 else "daily volume"
             return math.nan, f"unavailable (no {missing} yet)", math.nan
         if order_type == "market" and horizon is not None and steps is not None:
-            spread = book.spread if book.spread > 0 else float(book.tick_size)
-            ac = AlmgrenChriss.calibrate(
-                price=mid,
-                daily_volume=daily_volume / mid,
-                daily_volatility=volatility,
-                spread=spread,
-                risk_aversion=self.risk_aversion,
-                method="square_root",
-                quantity=base,
-                horizon=horizon,
-                impact_coefficient=max(self.impact_coefficient, 1e-12),
-                time_unit="second",
-            )
+            ac = self.schedule_model(mid, base, volatility, daily_volume, horizon, book.spread)
             schedule = ac.schedule(quantity=base, horizon=horizon, steps=int(steps))
             return (
                 schedule.components.permanent,
-                f"almgren_chriss permanent (T={horizon:g}s, N={int(steps)}, "
-                f"lambda={self.risk_aversion:g})",
+                f"almgren_chriss permanent, square_root-matched (Y={self.impact_coefficient:g}, "
+                f"T={horizon:g}s, N={int(steps)}, lambda={self.risk_aversion:g})",
                 schedule.std,
             )
         if self.impact_model == "square_root":
@@ -550,7 +661,7 @@ class CostEstimator:
         # Almgren–Chriss linear permanent impact γ·X with the paper's γ = spread / (0.1·V)
         spread = book.spread
         gamma = spread / (0.1 * daily_volume / mid)
-        return gamma * base * base, "almgren_chriss gamma*X (gamma = spread/(0.1 V))", math.nan
+        return gamma * base * base, _ALMGREN_CHRISS_IMMEDIATE, math.nan
 
     # ---- many sizes at once ----------------------------------------------------------------
 
@@ -562,13 +673,26 @@ class CostEstimator:
         mid = book.mid
         if mid != mid:
             raise EmptyBookError("no arrival mid: one side of the book is empty")
-        curve = walk_book_curve(book, side, quantities=notionals / mid / self.contract_value)
-        fee_bps = np.full(notionals.shape, self.fees.rate(0.0) * 1e4)
+        per_base = self.book_units_per_base(mid)
+        curve = walk_book_curve(book, side, quantities=notionals / mid * per_base)
+        sign = 1.0 if curve.side == "buy" else -1.0
+        # fees on the filled notional: quantity × average price = notional × avg / mid
+        fee_bps = self.fees.rate(0.0) * 1e4 * (1.0 + sign * curve.slippage_bps * 1e-4)
         volatility, volume = self.volatility, self.daily_volume_usd
-        if volatility > 0.0 and volume > 0.0 and self.impact_model == "square_root":
-            impact_bps = self.impact_coefficient * volatility * np.sqrt(notionals / volume) * 1e4
-        else:
+        flags: tuple[str, ...] = ()
+        if not (volatility > 0.0 and volume > 0.0):
             impact_bps = np.full(notionals.shape, np.nan)
+            missing = "volatility" if not volatility > 0.0 else "daily volume"
+            impact_name = f"unavailable (no {missing} yet)"
+            flags = ("impact_unavailable",)
+        elif self.impact_model == "square_root":
+            impact_bps = self.impact_coefficient * volatility * np.sqrt(notionals / volume) * 1e4
+            impact_name = self._square_root_name
+        else:
+            # γ·X² over the notional X·mid, with the paper's γ = spread / (0.1·V), V in base units
+            gamma = book.spread / (0.1 * volume / mid)
+            impact_bps = gamma * (notionals / mid) / mid * 1e4
+            impact_name = _ALMGREN_CHRISS_IMMEDIATE
         net = curve.slippage_bps + fee_bps + np.nan_to_num(impact_bps)
         return CostCurve(
             side=curve.side,
@@ -578,4 +702,6 @@ class CostEstimator:
             impact_bps=impact_bps,
             net_cost_bps=net,
             complete=curve.complete,
+            impact_model=impact_name,
+            flags=flags,
         )

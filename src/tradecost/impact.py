@@ -423,6 +423,7 @@ class AlmgrenChriss:
         impact_coefficient: float = 1.0,
         fee_rate: float = 0.0,
         time_unit: str = "day",
+        permanent: Literal["paper", "square_root"] = "paper",
     ) -> AlmgrenChriss:
         """Parameters from market data, by the paper's rules of thumb (§3.4) or the square-root law.
 
@@ -432,8 +433,15 @@ class AlmgrenChriss:
         (fraction of notional; leave 0 when fees are counted separately, as tradecost's estimator
         does).
 
-        Always: σ = σ_d·S₀, ε = spread/2 + fee_rate·S₀, and γ = spread/(0.1·V) — "trading 10 % of
-        daily volume moves the price by one spread" (paper §3.4).
+        Always: σ = σ_d·S₀ and ε = spread/2 + fee_rate·S₀.
+
+        ``permanent="paper"`` (default): γ = spread/(0.1·V) — "trading 10 % of daily volume moves
+        the price by one spread" (paper §3.4). For a liquid book (a one-tick spread, a large V)
+        this γ is negligible. ``permanent="square_root"``: γ is matched to the square-root law at
+        this order, so the permanent move once ``quantity`` is done, γ·Q, equals
+        Y·σ_d·S₀·√(Q/V): γ = Y·σ_d·S₀·√(Q/V)/Q (needs ``quantity``; Y = ``impact_coefficient``).
+        This is the γ under which a schedule's permanent impact and an immediate order's
+        square-root impact describe the same market.
 
         ``method="paper"``: η = spread/(0.01·V) per day — "each 1 % of daily volume traded per day
         costs one spread" (paper §3.4).
@@ -457,7 +465,27 @@ class AlmgrenChriss:
                 "the paper's rules of thumb scale η and γ with the spread; a zero spread gives "
                 "η = 0. Pass the quoted spread (price units)"
             )
-        gamma = spread / (0.1 * daily_volume)
+        if permanent == "paper":
+            gamma = spread / (0.1 * daily_volume)
+        elif permanent == "square_root":
+            if quantity is None:
+                raise InvalidInputError(
+                    "permanent='square_root' matches γ at one order: pass quantity="
+                )
+            if daily_volatility == 0.0:
+                raise InvalidInputError("permanent='square_root' needs daily_volatility > 0")
+            size = _positive(quantity, "quantity")
+            move = (
+                _positive(impact_coefficient, "impact_coefficient")
+                * daily_volatility
+                * price
+                * math.sqrt(size / daily_volume)
+            )
+            gamma = move / size
+        else:
+            raise InvalidInputError(
+                f"unknown permanent-impact calibration {permanent!r}; use 'paper' or 'square_root'"
+            )
         if method == "paper":
             eta_per_day = spread / (0.01 * daily_volume)
         elif method == "square_root":

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tradecost.errors import InvalidInputError
+
 _SUB_BITS = 6
 _SUB = 1 << _SUB_BITS  # linear sub-buckets per power of two
 _MAX_BITS = 40  # 2**40 ns ~ 18 minutes; larger values land in the last bucket
@@ -80,7 +82,7 @@ class LatencyHistogram:
         """The q-th percentile (0 < q <= 100) in ns: the upper edge of the bucket holding it,
         capped at the largest value recorded. NaN when empty."""
         if not 0.0 < q <= 100.0:
-            raise ValueError(f"percentile must be in (0, 100], got {q!r}")
+            raise InvalidInputError(f"percentile must be in (0, 100], got {q!r}")
         if self.count == 0:
             return math.nan
         rank = math.ceil(q / 100.0 * self.count)

@@ -327,8 +327,14 @@ async def run(
                 protocol = feed.protocol
                 if protocol is not None:
                     protocol.timing = state.timing
+                    # the contract value of the instrument the feed resolved (the exchange's own)
+                    estimator.use_instrument(protocol.streams[args.symbol].instrument)
                     if not args.no_models or args.order_type == "limit":
-                        models = LiveModels(str(feed.books[args.symbol].tick_size))
+                        contract = estimator.contract_value  # NaN for an inverse contract
+                        models = LiveModels(
+                            str(feed.books[args.symbol].tick_size),
+                            contract_value=contract if contract > 0.0 else 1.0,
+                        )
                         estimator.slippage_model = models
                         estimator.fill_model = models
                         protocol.frame_observer = models.on_frame

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from tradecost.errors import InvalidInputError
+
 _NS_PER_SECOND = 1_000_000_000
 _SECONDS_PER_DAY = 86_400.0
 
@@ -39,7 +41,10 @@ class RealizedVolatility:
         self, interval_s: float = 1.0, half_life: float = 300.0, min_samples: int = 20
     ) -> None:
         if not interval_s > 0 or not half_life > 0 or min_samples < 1:
-            raise ValueError("interval_s and half_life must be > 0, min_samples >= 1")
+            raise InvalidInputError(
+                f"interval_s={interval_s!r} and half_life={half_life!r} must be > 0, "
+                f"min_samples={min_samples!r} >= 1"
+            )
         self.interval_s = interval_s
         self.half_life = half_life
         self.min_samples = min_samples

@@ -66,8 +66,9 @@ def test_demo_json_every_field_on_every_line(tmp_path: Path):
         assert r["best_bid"] < r["best_ask"] and not r["crossed"] and not r["stale"]
         assert r["arrival_mid"] == pytest.approx((r["best_bid"] + r["best_ask"]) / 2)
         assert r["notional_usd"] == 50000.0
-        # OKX spot Lv1 taker fee: 0.10 % of notional, a market order is all taker
-        assert r["fee_bps"] == pytest.approx(10.0)
+        # OKX spot Lv1 taker fee: 0.10 % of the filled notional (at the average fill price), a
+        # market order is all taker
+        assert r["fee_bps"] == pytest.approx(10.0 * r["avg_price"] / r["arrival_mid"], rel=1e-9)
         assert (r["maker_fraction"], r["taker_fraction"]) == (0.0, 1.0)
         assert r["slippage_bps"] >= 0
         assert r["avg_price"] >= r["best_ask"] - 1e-9

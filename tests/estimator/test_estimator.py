@@ -33,8 +33,9 @@ def test_market_order_decomposition_adds_up(book):
     assert r.notional_usd == pytest.approx(2.5 * 99.75)
     assert r.slippage_usd == pytest.approx(r.slippage_bps * 1e-4 * r.notional_usd)
     assert r.avg_price == pytest.approx(100.3, rel=1e-12)
-    # fees: OKX spot Lv1 taker 0.10 % of notional, market order = 100 % taker
-    assert r.fee_usd == pytest.approx(0.001 * r.notional_usd, rel=1e-15)
+    # fees: OKX spot Lv1 taker 0.10 % of the *filled* notional (2.5 at 100.3, not at the mid),
+    # market order = 100 % taker
+    assert r.fee_usd == pytest.approx(0.001 * 2.5 * 100.3, rel=1e-12)
     assert (r.maker_fraction, r.taker_fraction) == (0.0, 1.0)
     # impact: square-root law I = Y sigma sqrt(Q/V)
     expected_impact = 0.03 * math.sqrt(r.notional_usd / 25e9) * r.notional_usd
@@ -61,8 +62,9 @@ def test_fee_tiers_change_only_the_fee(book):
         book, "buy", 200.0
     )
     assert vip8.slippage_usd == lv1.slippage_usd and vip8.impact_usd == lv1.impact_usd
+    filled = vip8.quantity * vip8.avg_price  # fees are charged on the filled notional
     assert vip8.fee_usd == pytest.approx(
-        200.0 * tc.FeeSchedule.for_exchange("okx", "spot", "VIP8").taker
+        filled * tc.FeeSchedule.for_exchange("okx", "spot", "VIP8").taker, rel=1e-12
     )
     assert vip8.fee_usd < lv1.fee_usd
 

@@ -35,7 +35,12 @@ import numpy.typing as npt
 
 from tradecost._book import BookMessage, OrderBook, walk_book
 from tradecost.errors import InvalidInputError, MalformedMessageError, TradecostError
-from tradecost.models.features import N_LIMIT_FEATURES, N_MARKET_FEATURES, FeatureExtractor
+from tradecost.models.features import (
+    MARKET_FEATURES,
+    N_LIMIT_FEATURES,
+    N_MARKET_FEATURES,
+    FeatureExtractor,
+)
 
 __all__ = [
     "DatasetBuilder",
@@ -235,6 +240,8 @@ class _Store:
 # columns of a stored slippage row after the features
 _S_T0, _S_SIDE, _S_SIZE, _S_Y = range(N_MARKET_FEATURES, N_MARKET_FEATURES + 4)
 _SLIPPAGE_WIDTH = N_MARKET_FEATURES + 4
+# the market features that are logs of a quote value computed as price × book size
+_QUOTE_DEPTH_SLOTS = [MARKET_FEATURES.index(n) for n in ("log_depth_walked", "log_depth_own")]
 # columns of a stored fill row after the features
 _F_T0, _F_SIDE, _F_DIST, _F_QUEUE, _F_QTY, _F_TTF = range(N_LIMIT_FEATURES, N_LIMIT_FEATURES + 6)
 _FILL_WIDTH = N_LIMIT_FEATURES + 6
@@ -293,6 +300,10 @@ class DatasetBuilder:
         latency_ms: decision-to-fill latency of the market orders, ms.
         seed: seed of the sampling of sides, sizes, distances and horizons.
         extractor: a FeatureExtractor (default: ``FeatureExtractor()``).
+        contract_value: base units per book size unit, the instrument's ``ctVal × ctMult``
+            (0.01 for BTC-USDT-SWAP, whose book and trade sizes are contracts; 1 for spot). Trade
+            ``sz`` and queues are converted to base units with it, and the quote-sized orders are
+            walked on the book in its own units (quote / contract value).
     """
 
     def __init__(
@@ -310,6 +321,7 @@ class DatasetBuilder:
         extractor: FeatureExtractor | None = None,
         market_orders: bool = True,
         limit_orders: bool = True,
+        contract_value: float = 1.0,
     ) -> None:
         for name, pair in (("size_range_usd", size_range_usd), ("limit", limit_size_range_usd)):
             low, high = pair
@@ -321,6 +333,9 @@ class DatasetBuilder:
             raise InvalidInputError(f"horizons_s must be positive seconds, got {horizons_s}")
         if distance_range_ticks[0] > distance_range_ticks[1]:
             raise InvalidInputError(f"empty distance_range_ticks {distance_range_ticks}")
+        if not (math.isfinite(contract_value) and contract_value > 0):
+            raise InvalidInputError(f"contract_value must be > 0, got {contract_value!r}")
+        self.contract_value = float(contract_value)
         self.book = OrderBook(tick_size, inst_id=inst_id or "")
         self.inst_id = inst_id
         self.extractor = extractor if extractor is not None else FeatureExtractor()
@@ -392,7 +407,7 @@ class DatasetBuilder:
                 try:
                     now = ts_ns if ts_ns is not None else int(trade["ts"]) * 1_000_000
                     tick = self.book.price_to_ticks(trade["px"])
-                    size = float(trade["sz"])
+                    size = float(trade["sz"]) * self.contract_value  # contracts -> base units
                     aggressor = 1 if trade["side"] == "buy" else -1
                 except (KeyError, ValueError, TypeError, TradecostError):
                     self.bad_frames += 1
@@ -433,10 +448,28 @@ class DatasetBuilder:
             for order_id in self._labeller.expire(now):
                 self._finish_limit(order_id, None)
 
+    def extract_market(
+        self, book: OrderBook, side: str, quantity_usd: float, out: npt.NDArray[np.float64]
+    ) -> None:
+        """``extractor.extract`` for an order of ``quantity_usd`` quote units on a book whose
+        sizes are contracts: the order is passed in the book's units (quote / contract value)
+        and the depth features are put back in quote units."""
+        contract = self.contract_value
+        if contract == 1.0:
+            self.extractor.extract(book, side, quantity_usd, out)  # type: ignore[arg-type]
+            return
+        self.extractor.extract(book, side, quantity_usd / contract, out)  # type: ignore[arg-type]
+        shift = math.log(contract)
+        for slot in _QUOTE_DEPTH_SLOTS:
+            out[slot] += shift
+
     def _fill_market(self, order: tuple[int, int, float, float, _F64]) -> None:
         _, side, size, arrival_mid, row = order
         try:
-            fill = walk_book(self.book, "buy" if side > 0 else "sell", notional=size)
+            # the book's notional is price × book size: a quote amount over the contract value
+            fill = walk_book(
+                self.book, "buy" if side > 0 else "sell", notional=size / self.contract_value
+            )
         except TradecostError:
             self.dropped_incomplete += 1
             return
@@ -464,7 +497,7 @@ class DatasetBuilder:
             low, high = self.size_range_usd
             size = float(math.exp(rng.uniform(math.log(low), math.log(high))))
             row = np.empty(_SLIPPAGE_WIDTH)
-            self.extractor.extract(book, "buy" if side > 0 else "sell", size, row)
+            self.extract_market(book, "buy" if side > 0 else "sell", size, row)
             row[_S_T0] = now
             row[_S_SIDE] = side
             row[_S_SIZE] = size
@@ -480,8 +513,13 @@ class DatasetBuilder:
             size = float(math.exp(rng.uniform(math.log(low), math.log(high))))
             horizon = self.horizons_s[int(rng.integers(len(self.horizons_s)))]
             row = np.empty(_FILL_WIDTH)
-            queue = self.extractor.extract_limit(
-                book, "buy" if side > 0 else "sell", distance, size, horizon, row
+            queue = self.contract_value * self.extractor.extract_limit(
+                book,
+                "buy" if side > 0 else "sell",
+                distance,
+                size / self.contract_value,
+                horizon,
+                row,
             )
             touch = book.best_bid if side > 0 else book.best_ask
             price_tick = book.price_to_ticks(touch) - side * distance

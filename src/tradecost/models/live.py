@@ -54,8 +54,8 @@ class LiveModels:
             on_frame(raw, ts_ns)
 
     def predict_quantiles(self, book: OrderBook, side: str, notional: float) -> tuple[float, float]:
-        extractor = self.online.builder.extractor
-        extractor.extract(book, side, notional, self._market)  # type: ignore[arg-type]
+        # quote units in; the builder converts to the book's units (contracts) and back
+        self.online.builder.extract_market(book, side, notional, self._market)
         if self.online.predict_slippage(self._market, self._quantiles) != "model":
             return math.nan, math.nan
         return float(self._quantiles[0]), float(self._quantiles[-1])
@@ -68,12 +68,12 @@ class LiveModels:
         notional: float,
         horizon_s: float,
     ) -> tuple[float, str]:
-        extractor = self.online.builder.extractor
-        extractor.extract_limit(
+        builder = self.online.builder
+        builder.extractor.extract_limit(
             book,
             side,  # type: ignore[arg-type]
             round(distance_ticks),
-            notional,
+            notional / builder.contract_value,  # in the book's units, as the dataset has it
             horizon_s,
             self._limit,
         )

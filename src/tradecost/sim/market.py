@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from tradecost.errors import InvalidInputError
+from tradecost.errors import InvalidInputError, InvalidStateError
 from tradecost.sim import _engine
 
 if TYPE_CHECKING:
@@ -610,8 +610,9 @@ class SimulatedMarket:
         names = _CHANNEL_NAMES
         while remaining is None or remaining > 0:
             if stream != self._stream:
-                raise RuntimeError(
-                    "this market was re-subscribed by a newer messages()/events() call"
+                raise InvalidStateError(
+                    "this market was re-subscribed by a newer messages()/events() call; "
+                    "iterate one stream at a time, or use one SimulatedMarket per stream"
                 )
             batch = 512 if remaining is None else min(512, remaining)
             stamps, ids, frames = engine.generate(batch, until)

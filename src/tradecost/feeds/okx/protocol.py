@@ -43,7 +43,13 @@ from dataclasses import dataclass, field
 from time import perf_counter_ns
 from typing import Any, Protocol
 
-from tradecost.errors import InvalidInputError, MalformedMessageError, SubscriptionError
+from tradecost.errors import (
+    ChecksumMismatchError,
+    InvalidInputError,
+    MalformedMessageError,
+    SequenceGapError,
+    SubscriptionError,
+)
 from tradecost.feeds.okx.instruments import Instrument, bundled_instrument
 from tradecost.feeds.relay import RelaySnapshot, parse_relay_frame
 from tradecost.latency import LatencyHistogram
@@ -225,6 +231,10 @@ class OKXProtocol:
     ``(api_key, secret_key, passphrase)`` logs in first (required by the tbt channels).
     ``bootstrap``: ``"ws"`` (WebSocket snapshot only), ``"rest"`` (always REST-aligned), ``"auto"``
     (the WebSocket snapshot, or REST when updates come without one).
+    ``strict``: a sequence gap raises :class:`~tradecost.errors.SequenceGapError` and a checksum
+    mismatch :class:`~tradecost.errors.ChecksumMismatchError` (after being counted and the book
+    marked for a resync) instead of being handled silently: for replaying a recording, where no
+    resubscribe can bring the lost messages back. Off for a live feed.
     """
 
     def __init__(
@@ -240,6 +250,7 @@ class OKXProtocol:
         book_factory: Callable[[Instrument], Any] | None = None,
         decoder_factory: Callable[[], Any] | None = None,
         stats: FeedStats | None = None,
+        strict: bool = False,
     ) -> None:
         if not inst_ids:
             raise InvalidInputError("OKXProtocol needs at least one instrument id")
@@ -254,6 +265,7 @@ class OKXProtocol:
         self.credentials = credentials
         self.bootstrap = bootstrap
         self.relay = relay
+        self.strict = strict
         self.stats = stats if stats is not None else FeedStats()
         #: Set to a ProcessingTimes to time every decode and book update (off by default: two
         #: clock reads per message).
@@ -446,6 +458,11 @@ class OKXProtocol:
             if first and not prev <= snap_seq < seq:
                 self.stats.gaps += 1
                 self._resync(stream, local_ts)
+                if self.strict:
+                    raise SequenceGapError(
+                        f"{inst_id}: the first buffered update (prevSeqId {prev}, seqId {seq}) "
+                        f"does not follow the REST snapshot (seqId {snap_seq})"
+                    )
                 return []
             first = False
             msg.decode(raw)
@@ -552,8 +569,7 @@ class OKXProtocol:
             return False
         stream.last_seq_id = msg.seq_id
         if msg.checksum != 0 and stream.book.checksum() != msg.checksum:
-            self.stats.checksum_errors += 1
-            self._resync(stream, local_ts)
+            self._checksum_mismatch(stream, msg.checksum, local_ts)
             return False
         self._set_state(stream, BookState.LIVE, local_ts)
         return True
@@ -575,6 +591,11 @@ class OKXProtocol:
                 else:
                     self.stats.gaps += 1
                     self._resync(stream, local_ts)
+                    if self.strict:
+                        raise SequenceGapError(
+                            f"{stream.inst_id}: update prevSeqId {prev} (seqId {seq}) does not "
+                            f"chain onto the last seqId {last}: messages were lost"
+                        )
                 return False
             if seq == prev and msg.n_bids == 0 and msg.n_asks == 0:
                 self.stats.heartbeats += 1
@@ -594,10 +615,20 @@ class OKXProtocol:
             return False
         stream.last_seq_id = seq
         if msg.checksum != 0 and stream.book.checksum() != msg.checksum:
-            self.stats.checksum_errors += 1
-            self._resync(stream, local_ts)
+            self._checksum_mismatch(stream, msg.checksum, local_ts)
             return False
         return True
+
+    def _checksum_mismatch(self, stream: _Stream, expected: int, now_ns: int) -> None:
+        """Count, resync, and in strict mode raise."""
+        self.stats.checksum_errors += 1
+        local = stream.book.checksum()
+        self._resync(stream, now_ns)
+        if self.strict:
+            raise ChecksumMismatchError(
+                f"{stream.inst_id}: OKX checksum {expected} != CRC32 {local} of the local book "
+                f"after seqId {stream.last_seq_id}"
+            )
 
     def _on_event(self, frame: str | bytes, local_ts: int) -> None:
         try:
