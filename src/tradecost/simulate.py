@@ -274,8 +274,6 @@ def _event_handler(
             return  # one-sided book for an instant: nothing to price, the view shows the last
         elapsed = time.time_ns() - event.local_ts
         end_to_end.record(elapsed)
-        if state.models is not None:
-            state.models.drain()
         state.estimates += 1
         state.last = estimate
         state.last_event = event
@@ -328,7 +326,8 @@ async def run(
                 if protocol is not None:
                     protocol.timing = state.timing
                     if not args.no_models or args.order_type == "limit":
-                        models = LiveModels(str(feed.books[args.symbol].tick_size))
+                        # the models' dataset work runs on the loop between ticks
+                        models = LiveModels(str(feed.books[args.symbol].tick_size), loop=loop)
                         estimator.slippage_model = models
                         estimator.fill_model = models
                         protocol.frame_observer = models.on_frame
