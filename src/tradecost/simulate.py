@@ -33,6 +33,7 @@ from tradecost.latency import LatencyHistogram
 from tradecost.loop import LOOPS, event_loop_factory, loop_name
 from tradecost.loop import run as run_loop
 from tradecost.models.live import LiveModels
+from tradecost.process_stats import ProcessSampler
 
 DEMO_SEED = 7
 
@@ -55,6 +56,8 @@ class SimulateState:
     inputs_note: str = ""
     models: LiveModels | None = None
     event_loop: str = "asyncio"
+    process: ProcessSampler | None = None
+    """CPU %, resident memory and threads of this process, sampled on the loop (not per tick)."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -252,6 +255,8 @@ def estimate_record(
             "reconnects": stats.reconnects,
             "bad_frames": stats.bad_frames,
         }
+    if state.process is not None:
+        record["process"] = state.process.latest.as_dict()
     return record
 
 
@@ -309,6 +314,8 @@ async def run(
     async with _source(args) as (url, source_name):
         state = SimulateState(args=args, estimator=estimator, source=source_name, inputs_note=note)
         state.event_loop = loop_name(loop)
+        state.process = ProcessSampler()
+        sampler = asyncio.create_task(state.process.run(stop))
 
         def emit(record: dict[str, Any]) -> None:
             if args.json:
@@ -346,6 +353,7 @@ async def run(
                 if consumer in done and consumer.exception() is not None:
                     raise consumer.exception()  # type: ignore[misc]
         finally:
+            sampler.cancel()
             if log is not None:
                 log.close()
     if args.json:
