@@ -206,7 +206,7 @@ def build_estimator(args: argparse.Namespace) -> tuple[CostEstimator, str]:
             volatility = measured_vol
         if volume is None:
             volume = measured_volume
-        note = "volatility and daily volume measured on the simulated market"
+        note = "measured on the simulated market"
     estimator = CostEstimator(
         args.exchange,
         args.symbol,

@@ -80,7 +80,12 @@ class LiveModels:
         predictor = self.online.predictors.slippage
         if predictor is None:
             return math.nan, math.nan  # untrained: there is nothing to compute on the tick
-        values = predictor.predict_book(self._extractor, book, side, notional)  # type: ignore[arg-type]
+        values = predictor.predict_book(
+            self._extractor,
+            book,
+            side,  # type: ignore[arg-type]
+            notional,
+        )
         return values[0], values[-1]
 
     def fill_probability(
@@ -102,10 +107,14 @@ class LiveModels:
         )
         return self.online.fill_probability(self._limit)
 
-    def status(self) -> str:
-        """One line for a status display: what answers now, on how many samples."""
+    def status(self, compact: bool = False) -> str:
+        """One line for a status display: what answers now, on how many samples (then the
+        out-of-sample scores, once fitted, on a second line). ``compact``: short enough for an
+        80-column terminal."""
         p = self.online.predictors
         builder = self.online.builder
+        if compact:
+            return self._compact_status()
         slippage = (
             f"learned p50/p90 (generation {p.generation}, {p.slippage_samples:,} samples)"
             if p.slippage is not None
@@ -138,3 +147,34 @@ class LiveModels:
         return (
             f"slippage: {slippage}; fill: {fill}; {collected:,} frames seen{refit}{errors}{scores}"
         )
+
+    def _compact_status(self) -> str:
+        p = self.online.predictors
+        online = self.online
+        if p.slippage is None and p.fill is None:
+            line = "untrained (walk-the-book, fill prior)"
+        else:
+            slippage = (
+                f"p50/p90 gen {p.generation} ({p.slippage_samples:,})"
+                if p.slippage is not None
+                else "walk-the-book"
+            )
+            fill = f"P(fill) ({p.fill_samples:,})" if p.fill is not None else "fill prior"
+            line = f"{slippage} · {fill}"
+        line += f" · {online.builder.frames:,} frames"
+        if online.refitting:
+            line += " · refitting"
+        if online.errors:
+            line += f" · {len(online.errors)} failed refits"
+        sc = online.scores
+        scores = []
+        if "p50_pinball_model" in sc:
+            model, walk = sc["p50_pinball_model"], sc["p50_pinball_walk_book"]
+            scores.append(f"pinball p50 {model:.3f} (walk {walk:.3f})")
+        if "p90_pinball_model" in sc:
+            scores.append(f"p90 {sc['p90_pinball_model']:.3f} ({sc['p90_pinball_walk_book']:.3f})")
+        if "fill_brier_model" in sc:
+            scores.append(
+                f"Brier {sc['fill_brier_model']:.3f} (base {sc['fill_brier_base_rate']:.3f})"
+            )
+        return line + ("\n" + " · ".join(scores) if scores else "")
