@@ -34,6 +34,9 @@ __all__ = ["LiveModels"]
 class LiveModels:
     """``OnlineModels`` plus the feature buffers of one instrument's live predictions."""
 
+    # attributes in slots, not a dict: one object less to reach on the tick path
+    __slots__ = ("_drain_scheduled", "_extractor", "_inbox", "_limit", "_loop", "online")
+
     def __init__(
         self,
         tick_size: str,
