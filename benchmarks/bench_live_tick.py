@@ -79,7 +79,7 @@ def test_estimate_cold(benchmark: Any, book: tc.OrderBook, live_models: Any, mod
         estimator(live_models[models]).estimate,
         args=(book, "buy", 100_000.0),
         setup=evict_caches,
-        rounds=200,
+        rounds=300,
         iterations=1,
         warmup_rounds=5,
     )

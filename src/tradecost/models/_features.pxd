@@ -1,6 +1,7 @@
 # cython: language_level=3
 """C-level interface of the feature extractor, shared with the compiled predictors."""
 
+cimport cython
 from libc.stdint cimport int64_t
 
 from tradecost._book cimport OrderBook, Side
@@ -10,11 +11,14 @@ cdef enum:
     _N_LIMIT = 9
 
 
+# final: its C methods are called directly (and inlined), not through a vtable
+@cython.final
 cdef class FeatureExtractor:
     cdef readonly Py_ssize_t depth_levels
     cdef readonly double half_life_s
     cdef double _inverse_tau_ns
     cdef double _tau_s
+    cdef double _window
     cdef int64_t _start_ns
     cdef int64_t _last_ns
     cdef bint _started
@@ -35,6 +39,7 @@ cdef class FeatureExtractor:
     cdef void _decay_to(self, int64_t ts_ns) noexcept
     cpdef void update_book(self, OrderBook book, int64_t ts_ns)
     cpdef void update_trade(self, int64_t ts_ns, double price, double size, int aggressor)
+    cdef double _compute_window_s(self) noexcept
     cdef double _window_s(self) noexcept
     cdef void _stream_features(self, int sign, double touch_mean, double* volatility,
                                double* ofi, double* trade_imbalance, double* rate) noexcept

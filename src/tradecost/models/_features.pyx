@@ -129,6 +129,7 @@ cdef class FeatureExtractor:
         self._has_touch = False
         self._start_ns = 0
         self._last_ns = 0
+        self._window = 0.0
         self._ofi = 0.0
         self._squared_returns = 0.0
         self._buy_volume = 0.0
@@ -142,6 +143,7 @@ cdef class FeatureExtractor:
             self._started = True
             self._start_ns = ts_ns
             self._last_ns = ts_ns
+            self._window = self._compute_window_s()
             return
         if ts_ns <= self._last_ns:
             return
@@ -153,6 +155,7 @@ cdef class FeatureExtractor:
         self._buy_count *= factor
         self._sell_count *= factor
         self._last_ns = ts_ns
+        self._window = self._compute_window_s()
 
     cpdef void update_book(self, OrderBook book, int64_t ts_ns):
         """Account for the book as it stands after a push at ``ts_ns`` (int64 ns).
@@ -205,10 +208,14 @@ cdef class FeatureExtractor:
             self._sell_volume += size
             self._sell_count += 1.0
 
-    cdef double _window_s(self) noexcept:
+    cdef double _compute_window_s(self) noexcept:
         # Expected weight of a unit-rate stream under the decay: τ(1 − e^{−elapsed/τ}).
         cdef double elapsed = <double>(self._last_ns - self._start_ns) * 1e-9
         return self._tau_s * (1.0 - exp(-elapsed / self._tau_s))
+
+    cdef double _window_s(self) noexcept:
+        # kept current by _decay_to: no exp() when features are extracted on a tick
+        return self._window
 
     @property
     def warmed_up(self):
