@@ -33,6 +33,7 @@ from tradecost.latency import LatencyHistogram
 from tradecost.loop import LOOPS, event_loop_factory, loop_name
 from tradecost.loop import run as run_loop
 from tradecost.models.live import LiveModels
+from tradecost.process_stats import ProcessSampler
 
 DEMO_SEED = 7
 
@@ -55,6 +56,8 @@ class SimulateState:
     inputs_note: str = ""
     models: LiveModels | None = None
     event_loop: str = "asyncio"
+    process: ProcessSampler | None = None
+    """CPU %, resident memory and threads of this process, sampled on the loop (not per tick)."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -203,7 +206,7 @@ def build_estimator(args: argparse.Namespace) -> tuple[CostEstimator, str]:
             volatility = measured_vol
         if volume is None:
             volume = measured_volume
-        note = "volatility and daily volume measured on the simulated market"
+        note = "measured on the simulated market"
     estimator = CostEstimator(
         args.exchange,
         args.symbol,
@@ -252,6 +255,8 @@ def estimate_record(
             "reconnects": stats.reconnects,
             "bad_frames": stats.bad_frames,
         }
+    if state.process is not None:
+        record["process"] = state.process.latest.as_dict()
     return record
 
 
@@ -274,8 +279,6 @@ def _event_handler(
             return  # one-sided book for an instant: nothing to price, the view shows the last
         elapsed = time.time_ns() - event.local_ts
         end_to_end.record(elapsed)
-        if state.models is not None:
-            state.models.drain()
         state.estimates += 1
         state.last = estimate
         state.last_event = event
@@ -311,6 +314,8 @@ async def run(
     async with _source(args) as (url, source_name):
         state = SimulateState(args=args, estimator=estimator, source=source_name, inputs_note=note)
         state.event_loop = loop_name(loop)
+        state.process = ProcessSampler()
+        sampler = asyncio.create_task(state.process.run(stop))
 
         def emit(record: dict[str, Any]) -> None:
             if args.json:
@@ -331,8 +336,10 @@ async def run(
                     estimator.use_instrument(protocol.streams[args.symbol].instrument)
                     if not args.no_models or args.order_type == "limit":
                         contract = estimator.contract_value  # NaN for an inverse contract
+                        # the models' dataset work runs on the loop between ticks
                         models = LiveModels(
                             str(feed.books[args.symbol].tick_size),
+                            loop=loop,
                             contract_value=contract if contract > 0.0 else 1.0,
                         )
                         estimator.slippage_model = models
@@ -353,6 +360,7 @@ async def run(
                 if consumer in done and consumer.exception() is not None:
                     raise consumer.exception()  # type: ignore[misc]
         finally:
+            sampler.cancel()
             if log is not None:
                 log.close()
     if args.json:

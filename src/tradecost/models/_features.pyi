@@ -1,8 +1,7 @@
-from typing import Literal
+from typing import Literal, final
 
 import numpy as np
 import numpy.typing as npt
-from typing_extensions import disjoint_base
 
 from tradecost._book import OrderBook
 from tradecost.side import Side
@@ -13,7 +12,7 @@ N_LIMIT_FEATURES: int
 
 _OrderSide = Literal["buy", "sell", 1, -1] | Side
 
-@disjoint_base
+@final
 class FeatureExtractor:
     """Market-state features for the learned cost models, without allocation per call."""
 

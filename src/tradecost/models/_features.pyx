@@ -29,11 +29,6 @@ N_MARKET_FEATURES = 14
 #: Length of the limit-order feature vector written by ``FeatureExtractor.extract_limit``.
 N_LIMIT_FEATURES = 9
 
-cdef enum:
-    _N_MARKET = 14
-    _N_LIMIT = 9
-
-
 cdef inline int order_sign(object side) except 0:
     """+1 for a buy, -1 for a sell ("buy"/"sell", tradecost.Side, or the ints +1/-1)."""
     if side == "buy":
@@ -115,26 +110,7 @@ cdef class FeatureExtractor:
     Stream features are computed as of the last update.
     """
 
-    cdef readonly Py_ssize_t depth_levels
-    cdef readonly double half_life_s
-    cdef double _inverse_tau_ns
-    cdef double _tau_s
-    cdef int64_t _start_ns
-    cdef int64_t _last_ns
-    cdef bint _started
-    cdef bint _has_touch
-    cdef int64_t _bid_tick
-    cdef int64_t _ask_tick
-    cdef double _bid_size
-    cdef double _ask_size
-    cdef double _mid
-    # exponentially decayed sums
-    cdef double _ofi
-    cdef double _squared_returns
-    cdef double _buy_volume
-    cdef double _sell_volume
-    cdef double _buy_count
-    cdef double _sell_count
+    # attributes and C methods are declared in _features.pxd
 
     def __init__(self, Py_ssize_t depth_levels=10, double half_life_s=2.0):
         if depth_levels < 1:
@@ -153,6 +129,7 @@ cdef class FeatureExtractor:
         self._has_touch = False
         self._start_ns = 0
         self._last_ns = 0
+        self._window = 0.0
         self._ofi = 0.0
         self._squared_returns = 0.0
         self._buy_volume = 0.0
@@ -160,12 +137,13 @@ cdef class FeatureExtractor:
         self._buy_count = 0.0
         self._sell_count = 0.0
 
-    cdef inline void _decay_to(self, int64_t ts_ns) noexcept:
+    cdef void _decay_to(self, int64_t ts_ns) noexcept:
         cdef double factor
         if not self._started:
             self._started = True
             self._start_ns = ts_ns
             self._last_ns = ts_ns
+            self._window = self._compute_window_s()
             return
         if ts_ns <= self._last_ns:
             return
@@ -177,6 +155,7 @@ cdef class FeatureExtractor:
         self._buy_count *= factor
         self._sell_count *= factor
         self._last_ns = ts_ns
+        self._window = self._compute_window_s()
 
     cpdef void update_book(self, OrderBook book, int64_t ts_ns):
         """Account for the book as it stands after a push at ``ts_ns`` (int64 ns).
@@ -229,10 +208,14 @@ cdef class FeatureExtractor:
             self._sell_volume += size
             self._sell_count += 1.0
 
-    cdef inline double _window_s(self) noexcept:
+    cdef double _compute_window_s(self) noexcept:
         # Expected weight of a unit-rate stream under the decay: τ(1 − e^{−elapsed/τ}).
         cdef double elapsed = <double>(self._last_ns - self._start_ns) * 1e-9
         return self._tau_s * (1.0 - exp(-elapsed / self._tau_s))
+
+    cdef double _window_s(self) noexcept:
+        # kept current by _decay_to: no exp() when features are extracted on a tick
+        return self._window
 
     @property
     def warmed_up(self):
@@ -262,18 +245,25 @@ cdef class FeatureExtractor:
         the side the order walks is empty; features that need the mid are NaN when the other
         side is empty.
         """
+        if out.shape[0] < _N_MARKET:
+            raise InvalidInputError(f"out has {out.shape[0]} slots, needs {_N_MARKET}")
+        self.market_features(book, side, quantity_usd, &out[0])
+
+    cdef int market_features(self, OrderBook book, object side, double quantity_usd,
+                             double* out) except -1:
+        """:meth:`extract` for compiled callers: the same checks, the same slots, written to a
+        C array of at least ``_N_MARKET`` doubles (no buffer to acquire on the tick path)."""
         cdef int sign = order_sign(side)
         if not (isfinite(quantity_usd) and quantity_usd > 0.0):
             raise InvalidInputError(f"quantity_usd must be a finite number > 0, got {quantity_usd}")
-        if out.shape[0] < _N_MARKET:
-            raise InvalidInputError(f"out has {out.shape[0]} slots, needs {_N_MARKET}")
         cdef const Side* walked = &book._asks if sign > 0 else &book._bids
         cdef const Side* other = &book._bids if sign > 0 else &book._asks
         if walked.n == 0:
             raise EmptyBookError(
                 f"cannot extract features for a {'buy' if sign > 0 else 'sell'}: "
                 f"there are no {'asks' if sign > 0 else 'bids'}")
-        self._fill_market(book, walked, other, sign, quantity_usd, &out[0])
+        self._fill_market(book, walked, other, sign, quantity_usd, out)
+        return 0
 
     cdef void _fill_market(self, OrderBook book, const Side* walked, const Side* other, int sign,
                            double quantity_usd, double* out) noexcept:

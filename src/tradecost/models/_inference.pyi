@@ -2,6 +2,9 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import disjoint_base
 
+from tradecost._book import OrderBook
+from tradecost.models._features import FeatureExtractor, _OrderSide
+
 SOURCE_HASH: str
 LINK_IDENTITY: int
 LINK_LOGIT: int
@@ -25,6 +28,13 @@ class QuantilePredictor:
     def predict_one(self, x: npt.NDArray[np.float64]) -> float: ...
     def predict_quantile(self, x: npt.NDArray[np.float64], index: int) -> float: ...
     def predict_into(self, x: npt.NDArray[np.float64], out: npt.NDArray[np.float64]) -> None: ...
+    def predict_book(
+        self,
+        extractor: FeatureExtractor,
+        book: OrderBook,
+        side: _OrderSide,
+        quantity_usd: float,
+    ) -> tuple[float, ...]: ...
 
 @disjoint_base
 class FillPredictor:

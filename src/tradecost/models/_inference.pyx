@@ -7,7 +7,11 @@ feature vector in a tight C loop. ``SlippageRegressor.compile()`` and
 ``predict_proba`` within 1e-12.
 """
 
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.math cimport exp, expm1, isfinite, log, log1p
+
+from tradecost._book cimport OrderBook
+from tradecost.models._features cimport _N_MARKET, FeatureExtractor
 
 import numpy as np
 
@@ -43,9 +47,12 @@ cdef class QuantilePredictor:
     A single row with quantile NaN is the linear (mean) model.
     """
 
-    cdef double[:, ::1] _coef
-    cdef double[::1] _intercept
-    cdef double[::1] _values
+    # one C block: coef (k × n, row-major), then intercept (k), then the sorted outputs (k), so
+    # a prediction on a cold cache touches one allocation, not three
+    cdef double* _block
+    cdef double* _coef
+    cdef double* _intercept
+    cdef double* _values
     cdef readonly Py_ssize_t n_features
     cdef readonly Py_ssize_t n_outputs
     cdef readonly Py_ssize_t central
@@ -60,19 +67,34 @@ cdef class QuantilePredictor:
             raise InvalidInputError("coefficients must be finite")
         if not 0 <= central < coef_array.shape[0]:
             raise InvalidInputError(f"central={central} is not an output index")
-        self._coef = coef_array
-        self._intercept = intercept_array.copy()
-        self._values = np.empty(coef_array.shape[0], dtype=np.float64)
-        self.n_outputs = coef_array.shape[0]
-        self.n_features = coef_array.shape[1]
+        cdef Py_ssize_t k = coef_array.shape[0], n = coef_array.shape[1], i, j
+        cdef double* block = <double*>PyMem_Malloc((k * n + 2 * k + 1) * sizeof(double))
+        if block == NULL:
+            raise MemoryError()
+        PyMem_Free(self._block)
+        self._block = block
+        self._coef = block
+        self._intercept = block + k * n
+        self._values = block + k * n + k
+        for i in range(k):
+            for j in range(n):
+                self._coef[i * n + j] = coef_array[i, j]
+            self._intercept[i] = intercept_array[i]
+            self._values[i] = 0.0
+        self.n_outputs = k
+        self.n_features = n
         self.central = central
         self.quantiles = tuple(np.asarray(quantiles, dtype=np.float64).ravel().tolist())
+
+    def __dealloc__(self):
+        PyMem_Free(self._block)
 
     cdef void _predict(self, const double* x) noexcept nogil:
         cdef Py_ssize_t i, j
         cdef double value
         for i in range(self.n_outputs):
-            value = self._intercept[i] + dot(&self._coef[i, 0], x, self.n_features)
+            value = self._intercept[i] + dot(&self._coef[i * self.n_features], x,
+                                             self.n_features)
             # insertion sort: monotone rearrangement of the quantile curve
             j = i
             while j > 0 and self._values[j - 1] > value:
@@ -110,6 +132,23 @@ cdef class QuantilePredictor:
         for i in range(self.n_outputs):
             out[i] = self._values[i]
 
+    def predict_book(self, FeatureExtractor extractor not None, OrderBook book not None, side,
+                     double quantity_usd):
+        """All sorted outputs for a market order of ``quantity_usd`` quote units on ``side`` of
+        ``book``, on ``extractor``'s market features: the same numbers as
+        ``extractor.extract(book, side, quantity_usd, x)`` then ``predict_into(x, out)``, in
+        one call with the features on the C stack (this is the live tick's path). Returns a
+        tuple of ``n_outputs`` floats, ascending."""
+        cdef double features[_N_MARKET]
+        if self.n_features != _N_MARKET:
+            raise InvalidInputError(
+                f"the model was fitted on {self.n_features} features, not the {_N_MARKET} "
+                "market-order features")
+        extractor.market_features(book, side, quantity_usd, features)
+        self._predict(features)
+        if self.n_outputs == 2:
+            return (self._values[0], self._values[1])
+        return tuple([self._values[i] for i in range(self.n_outputs)])
 
 cdef class FillPredictor:
     """P(fill) of a binary GLM: logit or complementary log-log, horizon entered as log h.

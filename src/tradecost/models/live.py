@@ -6,6 +6,8 @@ estimator's two questions from the same market state the dataset builder keeps:
 
 * ``predict_quantiles(book, side, notional)`` → learned (p50, p90) slippage in bps, or NaN
   while the model is untrained (the estimator then reports walk-the-book alone and flags it);
+  untrained it computes nothing, trained it is one compiled call (features on the C stack, then
+  the linear quantiles), so the models add little to the tick;
 * ``fill_probability(book, side, distance_ticks, notional, horizon_s)`` → (P(fill), source),
   from the fitted classifier or, untrained, the documented distance prior.
 """
@@ -19,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tradecost._book import OrderBook
-from tradecost.models.features import N_LIMIT_FEATURES, N_MARKET_FEATURES
+from tradecost.models.features import N_LIMIT_FEATURES
 
 if TYPE_CHECKING:
+    import asyncio
+
     from tradecost.models.online import OnlineModels
 
 __all__ = ["LiveModels"]
@@ -30,19 +34,41 @@ __all__ = ["LiveModels"]
 class LiveModels:
     """``OnlineModels`` plus the feature buffers of one instrument's live predictions."""
 
-    def __init__(self, tick_size: str, **online_options: Any) -> None:
+    # attributes in slots, not a dict: one object less to reach on the tick path
+    __slots__ = ("_drain_scheduled", "_extractor", "_inbox", "_limit", "_loop", "online")
+
+    def __init__(
+        self,
+        tick_size: str,
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+        **online_options: Any,
+    ) -> None:
+        """``loop``: drain the queued frames on this event loop once the callback that queued
+        them has returned (see :meth:`on_frame`); None: the caller calls :meth:`drain`."""
         from tradecost.models.online import OnlineModels  # scikit-learn: only when training
 
         self.online: OnlineModels = OnlineModels(tick_size, **online_options)
         self._inbox: deque[tuple[str | bytes, int]] = deque()
-        self._market = np.zeros(N_MARKET_FEATURES)
         self._limit = np.zeros(N_LIMIT_FEATURES)
-        self._quantiles = np.zeros(len(self.online.quantiles))
+        self._extractor = self.online.builder.extractor
+        self._loop = loop
+        self._drain_scheduled = False
 
     def on_frame(self, raw: str | bytes, ts_ns: int) -> None:
         """Every raw frame of the instrument (books and trades), as received. Only queued: the
-        dataset work happens in :meth:`drain`, off the path between a frame and its estimate."""
+        dataset work (about 100 µs a frame in the live view) happens in :meth:`drain`, off the
+        path between a frame and its estimate. With a ``loop``, a drain is scheduled with
+        ``call_soon``: it runs after the socket callback that applied the frame and priced it
+        has returned, between ticks."""
         self._inbox.append((raw, ts_ns))
+        if self._loop is not None and not self._drain_scheduled:
+            self._drain_scheduled = True
+            self._loop.call_soon(self._scheduled_drain)
+
+    def _scheduled_drain(self) -> None:
+        self._drain_scheduled = False
+        self.drain()
 
     def drain(self) -> None:
         """Feed the queued frames to the dataset builder (call after the tick's estimate). The
@@ -54,11 +80,16 @@ class LiveModels:
             on_frame(raw, ts_ns)
 
     def predict_quantiles(self, book: OrderBook, side: str, notional: float) -> tuple[float, float]:
-        # quote units in; the builder converts to the book's units (contracts) and back
-        self.online.builder.extract_market(book, side, notional, self._market)
-        if self.online.predict_slippage(self._market, self._quantiles) != "model":
-            return math.nan, math.nan
-        return float(self._quantiles[0]), float(self._quantiles[-1])
+        predictor = self.online.predictors.slippage
+        if predictor is None:
+            return math.nan, math.nan  # untrained: there is nothing to compute on the tick
+        values = predictor.predict_book(
+            self._extractor,
+            book,
+            side,  # type: ignore[arg-type]
+            notional,
+        )
+        return values[0], values[-1]
 
     def fill_probability(
         self,
@@ -79,10 +110,14 @@ class LiveModels:
         )
         return self.online.fill_probability(self._limit)
 
-    def status(self) -> str:
-        """One line for a status display: what answers now, on how many samples."""
+    def status(self, compact: bool = False) -> str:
+        """One line for a status display: what answers now, on how many samples (then the
+        out-of-sample scores, once fitted, on a second line). ``compact``: short enough for an
+        80-column terminal."""
         p = self.online.predictors
         builder = self.online.builder
+        if compact:
+            return self._compact_status()
         slippage = (
             f"learned p50/p90 (generation {p.generation}, {p.slippage_samples:,} samples)"
             if p.slippage is not None
@@ -115,3 +150,34 @@ class LiveModels:
         return (
             f"slippage: {slippage}; fill: {fill}; {collected:,} frames seen{refit}{errors}{scores}"
         )
+
+    def _compact_status(self) -> str:
+        p = self.online.predictors
+        online = self.online
+        if p.slippage is None and p.fill is None:
+            line = "untrained (walk-the-book, fill prior)"
+        else:
+            slippage = (
+                f"p50/p90 gen {p.generation} ({p.slippage_samples:,})"
+                if p.slippage is not None
+                else "walk-the-book"
+            )
+            fill = f"P(fill) ({p.fill_samples:,})" if p.fill is not None else "fill prior"
+            line = f"{slippage} · {fill}"
+        line += f" · {online.builder.frames:,} frames"
+        if online.refitting:
+            line += " · refitting"
+        if online.errors:
+            line += f" · {len(online.errors)} failed refits"
+        sc = online.scores
+        scores = []
+        if "p50_pinball_model" in sc:
+            model, walk = sc["p50_pinball_model"], sc["p50_pinball_walk_book"]
+            scores.append(f"pinball p50 {model:.3f} (walk {walk:.3f})")
+        if "p90_pinball_model" in sc:
+            scores.append(f"p90 {sc['p90_pinball_model']:.3f} ({sc['p90_pinball_walk_book']:.3f})")
+        if "fill_brier_model" in sc:
+            scores.append(
+                f"Brier {sc['fill_brier_model']:.3f} (base {sc['fill_brier_base_rate']:.3f})"
+            )
+        return line + ("\n" + " · ".join(scores) if scores else "")

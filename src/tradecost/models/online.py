@@ -49,7 +49,7 @@ _DISTANCE = LIMIT_FEATURES.index("distance_ticks")
 HORIZON = LIMIT_FEATURES.index("horizon_s")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Predictors:
     """One consistent generation of compiled predictors (None: not fitted yet)."""
 
