@@ -104,17 +104,17 @@ __all__ = [
 __all__ += [
     "AlmgrenChriss",
     "CostComponents",
-    "CostCurve",
-    "CostEstimate",
-    "CostEstimator",
     "FeeSchedule",
     "Frontier",
     "ImmediateImpact",
-    "LatencyHistogram",
     "ModelDomainError",
     "Schedule",
     "SquareRootImpact",
     "UnknownFeeScheduleError",
     "UnverifiedFeeTableWarning",
 ]
-__all__ += ["MakerTakerClassifier", "SlippageRegressor"]
+
+# Venue-neutral feed events (part two).
+from tradecost.feeds.events import BookEvent, TradeEvent  # noqa: E402
+
+__all__ += ["BookEvent", "TradeEvent"]
