@@ -114,7 +114,9 @@ __all__ += [
     "UnverifiedFeeTableWarning",
 ]
 
-# Venue-neutral feed events (part two).
+# Venue-neutral feed events and the Binance feed (part two).
+from tradecost.errors import UnknownSymbolError  # noqa: E402
+from tradecost.feeds.binance import BinanceFeed  # noqa: E402
 from tradecost.feeds.events import BookEvent, TradeEvent  # noqa: E402
 
-__all__ += ["BookEvent", "TradeEvent"]
+__all__ += ["BinanceFeed", "BookEvent", "TradeEvent", "UnknownSymbolError"]
