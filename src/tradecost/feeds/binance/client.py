@@ -263,8 +263,10 @@ class BinanceFeed:
 
     async def wait_synced(self, timeout: float = 10.0) -> None:
         """Wait until every book is in sync (``TimeoutError`` after ``timeout`` s)."""
+        if not self.depth:
+            return
         async with asyncio.timeout(timeout):
-            while not (self.depth and all(self.synced(s) for s in self.symbols)):
+            while not all(self.synced(s) for s in self.symbols):
                 self._raise_if_failed()
                 await asyncio.sleep(0.002)
 
