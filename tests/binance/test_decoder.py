@@ -110,6 +110,12 @@ def test_apply_is_atomic_and_checks_the_symbol():
 PRICES = st.integers(min_value=1, max_value=40)
 QUANTITIES = st.sampled_from(["0", "0.00000000", "1", "2.5", "0.00100000", "17.25"])
 LEVELS = st.lists(st.tuples(PRICES, QUANTITIES), max_size=8)
+#: A REST snapshot lists each price once, with a positive quantity.
+SNAPSHOT_LEVELS = st.lists(
+    st.tuples(PRICES, st.sampled_from(["1", "2.5", "0.00100000", "17.25"])),
+    max_size=8,
+    unique_by=lambda level: level[0],
+)
 
 
 def _text(tick: int) -> str:
@@ -117,7 +123,7 @@ def _text(tick: int) -> str:
 
 
 @given(
-    snapshot=st.tuples(LEVELS, LEVELS),
+    snapshot=st.tuples(SNAPSHOT_LEVELS, SNAPSHOT_LEVELS),
     updates=st.lists(st.tuples(LEVELS, LEVELS), max_size=25),
     wrap=st.booleans(),
 )

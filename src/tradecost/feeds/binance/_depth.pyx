@@ -179,6 +179,10 @@ cdef class DepthMessage:
 
     def decode(self, raw):
         """Decode one raw message into this object and return it."""
+        self._load(raw)
+        return self
+
+    cdef int _load(self, object raw) except -1:
         cdef const char* data = NULL
         cdef Py_ssize_t length = 0
         cdef const unsigned char[::1] view
@@ -199,8 +203,7 @@ cdef class DepthMessage:
                 data = b""
         self._kind = KIND_NONE
         self.kind = ""
-        self._decode(<const unsigned char*>data, length)
-        return self
+        return self._decode(<const unsigned char*>data, length)
 
     def apply(self, OrderBook book not None):
         """Apply the decoded depth event (an update) or snapshot (a replacement) to ``book``.
@@ -209,6 +212,16 @@ cdef class DepthMessage:
         OffGridPriceError and leaves the book unchanged. Sequence checks are the caller's job
         (:class:`~tradecost.feeds.binance.protocol.BinanceProtocol`).
         """
+        self._apply(book)
+        return self
+
+    def apply_message(self, OrderBook book not None, raw):
+        """Decode ``raw`` and apply it to ``book`` in one call; returns this decoder."""
+        self._load(raw)
+        self._apply(book)
+        return self
+
+    cdef int _apply(self, OrderBook book) except -1:
         if self._kind != KIND_DEPTH and self._kind != KIND_SNAPSHOT:
             raise MalformedMessageError(
                 "this DepthMessage holds no depth event or snapshot"
@@ -218,13 +231,7 @@ cdef class DepthMessage:
                 f"a depth event for {self.symbol!r} cannot be applied to the "
                 f"{book.inst_id!r} book")
         self._levels._is_snapshot = self._kind == KIND_SNAPSHOT
-        book._apply_decoded(self._levels)
-        return self
-
-    def apply_message(self, OrderBook book not None, raw):
-        """Decode ``raw`` and apply it to ``book`` in one call; returns this decoder."""
-        self.decode(raw)
-        return self.apply(book)
+        return book._apply_decoded(self._levels)
 
     # ------------------------------------------------------------------ decoding
 
