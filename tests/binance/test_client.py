@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 import tradecost as tc
-from tests.binance.frames import depth_event, snapshot_body, trade
+from tests.binance.frames import agg_trade, depth_event, snapshot_body, trade
 from tradecost.feeds.reconnect import Backoff
 
 SYMBOL = "BTCUSDT"
@@ -277,5 +277,82 @@ def test_unsubscribe_sends_unsubscribe_with_a_new_id():
             await f.wait_synced(5.0)
             f.unsubscribe(SYMBOL)
             assert SYMBOL not in f.books
+
+    run(main())
+
+
+class FakeFutures(FakeBinance):
+    """USDⓈ-M since the 2026 split: depth on ``/public``, trades on ``/market``; update ids are
+    shared by every symbol, so one symbol's ids jump and only ``pu`` chains its events."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+        self.newest: dict[str, int] = {}
+
+    def step(self) -> bytes:
+        previous = self.last_id
+        first = previous + 3  # other symbols' updates took the ids in between
+        self.last_id = first + 1
+        self.quantity += 1
+        return depth_event(
+            SYMBOL, first, self.last_id, [("100.00", str(self.quantity))], prev_id=previous
+        )
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        parts = urlsplit(request.path)
+        if parts.path == "/fapi/v1/exchangeInfo":
+            return self._json(connection, EXCHANGE_INFO)
+        if parts.path == "/fapi/v1/depth":
+            self.depth_requests += 1
+            bids, asks = self.book()
+            return self._json(connection, json.loads(snapshot_body(self.last_id, bids, asks)))
+        return None
+
+    async def handler(self, ws: ServerConnection) -> None:
+        assert ws.request is not None
+        path = urlsplit(ws.request.path).path
+        self.paths.append(path)
+        number = self.newest[path] = self.newest.get(path, 0) + 1
+        request = json.loads(await ws.recv())
+        self.requests.append(request)
+        await ws.send(json.dumps({"result": None, "id": request["id"]}))
+        with contextlib.suppress(ConnectionClosed):
+            sent = 0
+            while number == self.newest[path]:
+                if path == "/public/stream":
+                    await ws.send(self.step())
+                elif path == "/market/stream" and sent % 5 == 0:
+                    await ws.send(agg_trade(SYMBOL, 900 + sent, "100.50", "0.25", sent % 10 == 0))
+                sent += 1
+                await asyncio.sleep(0.005)
+
+
+def test_usdm_reads_depth_on_public_and_trades_on_market():
+    async def main() -> None:
+        exchange = FakeFutures()
+        async with serve(
+            exchange.handler, "127.0.0.1", 0, process_request=exchange.process_request
+        ) as server:
+            base = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+            f = tc.BinanceFeed(
+                [SYMBOL],
+                "usdm",
+                url=f"{base}/public/stream",
+                trades_url=f"{base}/market/stream",
+                backoff=Backoff(initial=0.01, maximum=0.05),
+            )
+            async with f:
+                events = await collect(f, books=20, trades=3)
+            assert sorted(exchange.paths) == ["/market/stream", "/public/stream"]
+            params = sorted(r["params"] for r in exchange.requests)
+            assert params == [["btcusdt@aggTrade"], ["btcusdt@depth@100ms"]]
+            books = [e for e in events if isinstance(e, tc.BookEvent)]
+            assert books and not any(e.stale for e in books)
+            assert books[-1].book.best_bid_size == (books[-1].seq_id - 1000) // 4 + 1
+            trades = [e for e in events if isinstance(e, tc.TradeEvent)]
+            assert {t.side for t in trades} == {"buy", "sell"} and trades[0].trade_id == "900"
+            assert f.stats.gaps == 0 and f.stats.rest_snapshots == 1
+            assert exchange.depth_requests == 1
 
     run(main())
