@@ -56,6 +56,8 @@ class FakeBinance:
         self.shutdown_on: set[int] = set()  # connection numbers that send serverShutdown
         self.skip_on: set[int] = set()  # connection numbers that lose one update id
         self.pings_answered = 0
+        self.stale_snapshots = 0  # REST answers that many snapshots from 50 ids ago first
+        self.failing_snapshots = 0  # ... and before those, that many HTTP 503s
         self.url = ""
 
     def book(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -73,8 +75,15 @@ class FakeBinance:
         if parts.path == "/api/v3/depth":
             self.depth_requests += 1
             assert parse_qs(parts.query)["symbol"] == [SYMBOL]
+            if self.failing_snapshots:
+                self.failing_snapshots -= 1
+                return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "busy\n")
             bids, asks = self.book()
-            return self._json(connection, json.loads(snapshot_body(self.last_id, bids, asks)))
+            last_id = self.last_id
+            if self.stale_snapshots:
+                self.stale_snapshots -= 1
+                last_id -= 50
+            return self._json(connection, json.loads(snapshot_body(last_id, bids, asks)))
         return None
 
     @staticmethod
@@ -354,5 +363,22 @@ def test_usdm_reads_depth_on_public_and_trades_on_market():
             assert {t.side for t in trades} == {"buy", "sell"} and trades[0].trade_id == "900"
             assert f.stats.gaps == 0 and f.stats.rest_snapshots == 1
             assert exchange.depth_requests == 1
+
+    run(main())
+
+
+def test_a_failed_and_a_stale_snapshot_are_fetched_again():
+    async def main() -> None:
+        async with fake_binance() as exchange:
+            exchange.failing_snapshots = 1
+            exchange.stale_snapshots = 2
+            f = feed(exchange, backoff=Backoff(initial=0.01, maximum=0.05))
+            async with f:
+                events = await collect(f, books=5)
+            assert f.stats.errors == 1 and f.stats.refetches == 2
+            assert exchange.depth_requests == 4
+            books = [e for e in events if isinstance(e, tc.BookEvent)]
+            assert not any(e.stale for e in books)
+            assert books[-1].book.best_bid_size == books[-1].seq_id - 1000 + 1
 
     run(main())

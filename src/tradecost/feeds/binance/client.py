@@ -168,6 +168,7 @@ class BinanceFeed:
         self._tasks: list[asyncio.Task[None]] = []
         self._helpers: set[asyncio.Task[None]] = set()
         self._books: dict[str, Any] = {}
+        self._rest_attempts: dict[str, int] = {}
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -453,9 +454,9 @@ class BinanceFeed:
         url = self.spec.depth_snapshot_url(symbol, self.depth_limit, self.rest_url)
         try:
             body = await asyncio.to_thread(self.http_get, url, self.rest_timeout)
-        except OSError:
+        except OSError:  # network errors and HTTP errors (429, 418, 5xx) alike
             self.stats.errors += 1
-            await self.sleep(self.backoff.initial)
+            await self.sleep(self._retry_delay(symbol, self.backoff.initial))
             protocol.rest_failed(symbol)
             for again in protocol.rest_requests():
                 self._spawn(self._fetch_rest(link, again, 0.0))
@@ -463,6 +464,14 @@ class BinanceFeed:
         events = protocol.receive_rest_snapshot(symbol, body, self.clock())
         if events:
             link.healthy = True
+            self._rest_attempts.pop(symbol, None)
             self._hand_on(events)
         for again in protocol.rest_requests():
-            self._spawn(self._fetch_rest(link, again, self.refetch_delay))
+            self._spawn(self._fetch_rest(link, again, self._retry_delay(again, self.refetch_delay)))
+
+    def _retry_delay(self, symbol: str, base: float) -> float:
+        """``base``, doubling with each consecutive retry for ``symbol`` (at most 10 s): a REST
+        snapshot costs request weight, and a lagging or refusing server is not to be hammered."""
+        attempt = self._rest_attempts.get(symbol, 0)
+        self._rest_attempts[symbol] = attempt + 1
+        return min(base * 2.0**attempt, max(base, 10.0))
