@@ -98,3 +98,52 @@ def test_spec_urls_streams_and_times():
     assert spec.rest_base_for("ws://127.0.0.1:8765/stream", "usdm") == "http://127.0.0.1:8765"
     with pytest.raises(tc.InvalidInputError, match="'spot' or 'usdm'"):
         spec.market_spec("coinm")
+
+
+def test_spec_payloads_round_trip_through_the_decoder_and_the_trade_parser():
+    from tradecost.feeds.binance._depth import DepthMessage
+
+    update = spec.combined(
+        spec.depth_stream("BTCUSDT"),
+        spec.depth_update_payload(
+            "btcusdt",
+            10,
+            12,
+            [("100.10", "2")],
+            [("100.20", "0")],
+            event_ms=5,
+            prev_final_id=9,
+            transaction_ms=4,
+        ),
+    )
+    msg = DepthMessage().decode(json.dumps(update))
+    assert (msg.kind, msg.symbol, msg.first_update_id, msg.final_update_id) == (
+        "depth",
+        "BTCUSDT",
+        10,
+        12,
+    )
+    assert (msg.prev_final_update_id, msg.event_time_ms, msg.transaction_time_ms) == (9, 5, 4)
+    body = spec.depth_snapshot_body(12, [("100.10", "2")], [("100.20", "1")], event_ms=6)
+    assert DepthMessage().decode(json.dumps(body)).kind == "snapshot"
+    sold = spec.parse_trade(
+        spec.trade_payload("BTCUSDT", 7, "100.1", "0.5", taker_side="sell", trade_ms=3), 1
+    )
+    assert (sold.side, sold.trade_id, sold.exch_ts) == ("sell", "7", 3_000_000)
+    bought = spec.parse_trade(
+        spec.agg_trade_payload(
+            "BTCUSDT",
+            8,
+            "100.1",
+            "0.5",
+            taker_side="buy",
+            trade_ms=3,
+            first_trade_id=1,
+            last_trade_id=2,
+        ),
+        1,
+    )
+    assert (bought.side, bought.trade_id) == ("buy", "8")
+    assert DepthMessage().decode(json.dumps(spec.server_shutdown_payload(1))).kind == "other"
+    with pytest.raises(tc.InvalidInputError, match="taker_side"):
+        spec.trade_payload("BTCUSDT", 1, "1", "1", taker_side="long", trade_ms=1)

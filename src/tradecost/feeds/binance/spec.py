@@ -34,13 +34,19 @@ __all__ = [
     "DEPTH_SPEEDS",
     "MARKETS",
     "MarketSpec",
+    "agg_trade_payload",
+    "combined",
+    "depth_snapshot_body",
     "depth_stream",
+    "depth_update_payload",
     "market_spec",
     "ms_to_ns",
     "parse_trade",
     "rest_base_for",
+    "server_shutdown_payload",
     "stream_symbol",
     "subscribe_request",
+    "trade_payload",
     "trade_stream",
     "unsubscribe_request",
 ]
@@ -217,3 +223,113 @@ def parse_trade(data: Mapping[str, Any], local_ts: int) -> TradeEvent:
         local_ts,
         size,
     )
+
+
+# --------------------------------------------------------------------------- the other direction
+# Payloads as Binance writes them, for a simulated exchange or a recorder. Levels are
+# (price, quantity) decimal strings, written as given.
+
+Levels = Sequence[tuple[str, str]]
+
+
+def depth_update_payload(
+    symbol: str,
+    first_id: int,
+    final_id: int,
+    bids: Levels,
+    asks: Levels,
+    *,
+    event_ms: int,
+    prev_final_id: int | None = None,
+    transaction_ms: int | None = None,
+) -> dict[str, Any]:
+    """A ``depthUpdate``; futures add ``T`` (``transaction_ms``) and ``pu`` (``prev_final_id``)."""
+    data: dict[str, Any] = {"e": "depthUpdate", "E": event_ms}
+    if transaction_ms is not None:
+        data["T"] = transaction_ms
+    data.update({"s": symbol.upper(), "U": first_id, "u": final_id})
+    if prev_final_id is not None:
+        data["pu"] = prev_final_id
+    data["b"] = [[price, quantity] for price, quantity in bids]
+    data["a"] = [[price, quantity] for price, quantity in asks]
+    return data
+
+
+def depth_snapshot_body(
+    last_update_id: int, bids: Levels, asks: Levels, *, event_ms: int | None = None
+) -> dict[str, Any]:
+    """The REST depth body, best levels first; futures add ``E`` and ``T`` (``event_ms``)."""
+    body: dict[str, Any] = {"lastUpdateId": last_update_id}
+    if event_ms is not None:
+        body["E"] = event_ms
+        body["T"] = event_ms
+    body["bids"] = [[price, quantity] for price, quantity in bids]
+    body["asks"] = [[price, quantity] for price, quantity in asks]
+    return body
+
+
+def trade_payload(
+    symbol: str,
+    trade_id: int,
+    price: str,
+    quantity: str,
+    *,
+    taker_side: str,
+    trade_ms: int,
+    event_ms: int | None = None,
+) -> dict[str, Any]:
+    """A spot ``@trade`` payload; ``m`` is true when the taker sold (the buyer was the maker)."""
+    return {
+        "e": "trade",
+        "E": trade_ms if event_ms is None else event_ms,
+        "s": symbol.upper(),
+        "t": trade_id,
+        "p": price,
+        "q": quantity,
+        "T": trade_ms,
+        "m": _buyer_is_maker(taker_side),
+        "M": True,
+    }
+
+
+def agg_trade_payload(
+    symbol: str,
+    agg_id: int,
+    price: str,
+    quantity: str,
+    *,
+    taker_side: str,
+    trade_ms: int,
+    first_trade_id: int,
+    last_trade_id: int,
+    event_ms: int | None = None,
+) -> dict[str, Any]:
+    """A USDⓈ-M ``@aggTrade`` payload (no ``M`` field on futures)."""
+    return {
+        "e": "aggTrade",
+        "E": trade_ms if event_ms is None else event_ms,
+        "s": symbol.upper(),
+        "a": agg_id,
+        "p": price,
+        "q": quantity,
+        "f": first_trade_id,
+        "l": last_trade_id,
+        "T": trade_ms,
+        "m": _buyer_is_maker(taker_side),
+    }
+
+
+def server_shutdown_payload(event_ms: int) -> dict[str, Any]:
+    """Sent before the server closes the connection for maintenance."""
+    return {"e": "serverShutdown", "E": event_ms}
+
+
+def combined(stream: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The combined-stream envelope ``{"stream": name, "data": payload}``."""
+    return {"stream": stream, "data": dict(data)}
+
+
+def _buyer_is_maker(taker_side: str) -> bool:
+    if taker_side not in ("buy", "sell"):
+        raise InvalidInputError(f"taker_side must be 'buy' or 'sell', not {taker_side!r}")
+    return taker_side == "sell"
