@@ -382,3 +382,18 @@ def test_a_failed_and_a_stale_snapshot_are_fetched_again():
             assert books[-1].book.best_bid_size == books[-1].seq_id - 1000 + 1
 
     run(main())
+
+
+def test_bad_arguments_are_refused_before_anything_starts():
+    with pytest.raises(tc.InvalidInputError, match="at least one symbol"):
+        tc.BinanceFeed([])
+    with pytest.raises(tc.InvalidInputError, match="nothing to subscribe"):
+        tc.BinanceFeed("BTCUSDT", depth=False, trades=False)
+    with pytest.raises(tc.InvalidInputError, match="'spot' or 'usdm'"):
+        tc.BinanceFeed("BTCUSDT", "coinm")
+    with pytest.raises(tc.InvalidInputError, match="500ms"):
+        tc.BinanceFeed("BTCUSDT", "spot", speed="500ms")
+    with pytest.raises(tc.InvalidInputError, match=r"1\.\.1000"):
+        tc.BinanceFeed("BTCUSDT", "usdm", depth_limit=5000)
+    with pytest.raises(tc.InvalidInputError, match="silence_timeout"):
+        tc.BinanceFeed("BTCUSDT", silence_timeout=0)

@@ -34,7 +34,7 @@ from tradecost.feeds.binance.instruments import (
     resolve_symbols,
 )
 from tradecost.feeds.binance.protocol import BinanceFeedStats, BinanceProtocol
-from tradecost.feeds.binance.spec import market_spec, rest_base_for
+from tradecost.feeds.binance.spec import DEPTH_SPEEDS, market_spec, rest_base_for
 from tradecost.feeds.events import BookEvent, Event, TradeEvent
 from tradecost.feeds.okx.instruments import Instrument
 from tradecost.feeds.reconnect import Backoff, is_retryable
@@ -134,6 +134,14 @@ class BinanceFeed:
         ):
             if value is not None and not value > 0:
                 raise InvalidInputError(f"{name} must be > 0 seconds or None, not {value}")
+        if speed not in DEPTH_SPEEDS[market]:
+            raise InvalidInputError(
+                f"Binance {market} diff depth comes at {DEPTH_SPEEDS[market]}, not {speed!r}"
+            )
+        if not 1 <= depth_limit <= self.spec.depth_limit_max:
+            raise InvalidInputError(
+                f"depth_limit must be 1..{self.spec.depth_limit_max} on {market}, not {depth_limit}"
+            )
         if not rebuild_timeout > 0 or not max_connection_age > 0:
             raise InvalidInputError("rebuild_timeout and max_connection_age must be > 0 seconds")
         self.depth = depth
