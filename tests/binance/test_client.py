@@ -177,6 +177,7 @@ def test_feed_subscribes_syncs_and_streams_books_and_trades():
                 "id": 1,
             }
             assert exchange.pings_answered == 1  # the client answered the server's ping
+            assert f.stats.pings == 1
             books = [e for e in events if isinstance(e, tc.BookEvent)]
             assert all(not e.stale for e in books)
             last = books[-1]

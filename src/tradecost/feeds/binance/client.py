@@ -354,6 +354,7 @@ class BinanceFeed:
                         clock=self.clock,
                         open_timeout=self.open_timeout,
                         ssl=self.ssl,
+                        on_ping=self._on_ping,
                     )
                     await self._session(link, conn)
                 except Exception as exc:
@@ -376,6 +377,9 @@ class BinanceFeed:
         link.last_rx = link.opened_at = time.monotonic()
         link.protocol.connection_made(self.clock())
         self.connected.set()
+
+    def _on_ping(self) -> None:
+        self.stats.pings += 1
 
     def _on_frame(self, link: _Link, frame: bytes, received_ns: int) -> None:
         link.last_rx = time.monotonic()

@@ -107,6 +107,7 @@ class BinanceFeedStats:
     ignored: int = 0  #: valid frames not used (bookTicker, unsubscribed symbols, ...)
     conflated: int = 0  #: book events replaced by a newer one before the consumer took them
     withheld: int = 0  #: queued events not delivered because their book went out of sync
+    pings: int = 0  #: server pings (answered with pongs by the WebSocket layer)
     timeouts: int = 0  #: connections dropped by the silence watchdog
     errors: int = 0  #: failed REST requests and non-fatal error replies
     acks: int = 0  #: SUBSCRIBE/UNSUBSCRIBE replies
