@@ -89,6 +89,18 @@ def test_malformed_messages_name_the_problem(raw: bytes, reason: str):
         msg.apply(tc.OrderBook("0.1"))
 
 
+def test_a_bad_escape_in_the_symbol_fails_every_time():
+    msg = DepthMessage()
+    good = b'{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}'
+    msg.decode(good)
+    bad = good.replace(b"BTCUSDT", b"ETH\\q")
+    for _ in range(2):
+        with pytest.raises(MalformedMessageError, match="bad escape"):
+            msg.decode(bad)
+    escaped = good.replace(b"BTCUSDT", b"ETH\\u0055SDT")
+    assert msg.decode(escaped).symbol == "ETHUSDT"
+
+
 def test_apply_is_atomic_and_checks_the_symbol():
     book = tc.OrderBook("0.0001", inst_id="SUSHIUSDT")
     msg = DepthMessage()

@@ -359,8 +359,11 @@ cdef class DepthMessage:
                             return E_SYNTAX
                         if (n != len(self._symbol_raw)
                                 or memcmp(s, PyBytes_AS_STRING(self._symbol_raw), n) != 0):
-                            self._symbol_raw = PyBytes_FromStringAndSize(<const char*>s, n)
-                            self.symbol = _text(self._symbol_raw, escaped)
+                            # Cache the raw bytes only once they decoded: a bad escape must
+                            # fail again next time, not reuse the previous symbol.
+                            raw_symbol = PyBytes_FromStringAndSize(<const char*>s, n)
+                            self.symbol = _text(raw_symbol, escaped)
+                            self._symbol_raw = raw_symbol
                         self._flags |= HAS_SYMBOL
                     elif skip_value(c, depth + 1) != OK:
                         return E_SYNTAX
