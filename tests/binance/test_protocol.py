@@ -393,3 +393,26 @@ def test_books_are_the_same_objects_across_rebuilds():
     protocol.receive_rest_snapshot("BTCUSDT", snapshot_body(150, SNAP_BIDS, SNAP_ASKS), T0)
     assert protocol.books["BTCUSDT"] is book and protocol.is_synced("BTCUSDT")
     np.testing.assert_array_equal(book.asks(), [[100.01, 1.5], [100.02, 3.0]])
+
+
+def test_a_stalled_rebuild_asks_again_for_the_snapshot():
+    protocol = spot()
+    protocol.receive(depth_event("BTCUSDT", 100, 101), T0)
+    assert protocol.rest_requests() == ["BTCUSDT"]
+    # The request is still pending: no second one, however long it takes.
+    assert protocol.check_timers(T0 + 10**10, silent_after_ns=None, rebuild_timeout_ns=10**9) == []
+    assert protocol.rest_requests() == []
+    protocol.rest_failed("BTCUSDT")  # the HTTP request failed: ask again
+    assert protocol.rest_requests() == ["BTCUSDT"]
+
+
+def test_a_silent_live_book_goes_stale():
+    protocol = live_spot(100)
+    events = protocol.check_timers(
+        T0 + 11 * 10**9, silent_after_ns=10 * 10**9, rebuild_timeout_ns=None
+    )
+    (stale,) = events
+    assert stale.stale and protocol.stats.resyncs == 1
+    assert not protocol.is_synced("BTCUSDT")
+    # A book that was not in sync has nothing stale to say when the connection drops.
+    assert protocol.connection_lost(T0 + 12 * 10**9) == []
