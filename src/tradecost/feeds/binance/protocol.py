@@ -95,7 +95,7 @@ class BinanceFeedStats:
     book_updates: int = 0  #: events applied to an in-sync book (and snapshots that synced one)
     trades: int = 0  #: trade prints received
     gaps: int = 0  #: an event did not continue the last one (spot U/u, futures pu)
-    duplicates: int = 0  #: events the book already held (u <= last u, or u <= snapshot id)
+    duplicates: int = 0  #: events a live book already held (u <= last u), dropped
     resyncs: int = 0  #: times an in-sync or buffering book was rebuilt
     refetches: int = 0  #: REST snapshots fetched again because they were older than the stream
     rest_snapshots: int = 0  #: REST snapshots applied
