@@ -1,4 +1,4 @@
-"""exchangeInfo parsing, the bundled fallback, the wire spec helpers, and the venue-neutral
+"""exchangeInfo parsing, the bundled fallback, the wire spec functions, and the venue-neutral
 events at the top level."""
 
 from __future__ import annotations

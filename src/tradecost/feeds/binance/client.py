@@ -174,7 +174,7 @@ class BinanceFeed:
         self._trades: deque[TradeEvent] = deque(maxlen=trade_queue)
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._helpers: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self._books: dict[str, Any] = {}
         self._rest_attempts: dict[str, int] = {}
 
@@ -235,13 +235,13 @@ class BinanceFeed:
 
     async def close(self) -> None:
         """Stop the readers and close the sockets."""
-        tasks = [*self._tasks, *self._helpers]
+        tasks = [*self._tasks, *self._background]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._helpers.clear()
+        self._background.clear()
         self._wakeup.set()
 
     async def _load_instruments(self) -> dict[str, Instrument]:
@@ -356,7 +356,7 @@ class BinanceFeed:
                         ssl=self.ssl,
                         on_ping=self._on_ping,
                     )
-                    await self._session(link, conn)
+                    await self._serve_connection(link, conn)
                 except Exception as exc:
                     if not is_retryable(exc):
                         raise
@@ -397,7 +397,7 @@ class BinanceFeed:
             link.early = True
             link.conn.close()
 
-    async def _session(self, link: _Link, conn: WebSocketClient) -> None:
+    async def _serve_connection(self, link: _Link, conn: WebSocketClient) -> None:
         link.conn = conn
         self._flush(link)
         watchdog = asyncio.create_task(self._watchdog(link, conn), name="binance-watchdog")
@@ -456,8 +456,8 @@ class BinanceFeed:
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
-        self._helpers.add(task)
-        task.add_done_callback(self._helpers.discard)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _fetch_rest(self, link: _Link, symbol: str, delay: float) -> None:
         protocol = link.protocol
