@@ -416,3 +416,36 @@ def test_a_silent_live_book_goes_stale():
     assert not protocol.is_synced("BTCUSDT")
     # A book that was not in sync has nothing stale to say when the connection drops.
     assert protocol.connection_lost(T0 + 12 * 10**9) == []
+
+
+def test_mutated_frames_never_break_the_protocol():
+    """Whatever arrives, ``receive`` returns (a refused request, SubscriptionError, is the only
+    exception) and the counters account for every frame."""
+    import random
+
+    from tests.binance.test_decoder import _mutate
+
+    rng = random.Random(7)
+    seeds = [
+        depth_event("BTCUSDT", 101, 101, [("99.97", "1")]),
+        trade("BTCUSDT", 5, "100.00", "0.5", True),
+        b'{"result":null,"id":1}',
+        b'{"error":{"code":2,"msg":"x"},"id":1}',
+        b'{"e":"serverShutdown","E":1}',
+        b'{"stream":"btcusdt@bookTicker","data":{"u":7,"s":"BTCUSDT","b":"1","B":"1","a":"2"}}',
+    ]
+    protocol = live_spot(100)
+    before = protocol.stats.messages
+    refused = 0
+    for _ in range(20_000):
+        frame = _mutate(rng, rng.choice(seeds))
+        try:
+            events = protocol.receive(frame, T0)
+        except SubscriptionError:
+            refused += 1
+            continue
+        for event in events:
+            assert isinstance(event, (BookEvent, TradeEvent))
+    stats = protocol.stats
+    assert stats.messages - before == 20_000
+    assert stats.bad_frames > 1000 and refused > 0

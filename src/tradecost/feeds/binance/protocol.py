@@ -567,7 +567,8 @@ class BinanceProtocol:
         return []
 
     def _on_reply(self, reply: dict[str, Any]) -> None:
-        request = self._requests.pop(reply.get("id"), None)  # type: ignore[arg-type]
+        request_id = reply.get("id")
+        request = self._requests.pop(request_id, None) if isinstance(request_id, int) else None
         error = reply.get("error")
         if error is None and "code" in reply:
             error = reply
