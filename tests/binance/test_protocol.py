@@ -449,3 +449,14 @@ def test_mutated_frames_never_break_the_protocol():
     stats = protocol.stats
     assert stats.messages - before == 20_000
     assert stats.bad_frames > 1000 and refused > 0
+
+
+def test_replies_with_odd_ids_are_counted_not_fatal():
+    protocol = spot()
+    for reply in (
+        b'{"result":null,"id":[1]}',
+        b'{"result":null,"id":{"a":1}}',
+        b'{"result":null,"id":null}',
+    ):
+        assert protocol.receive(reply, T0) == []
+    assert protocol.stats.acks == 3
