@@ -56,6 +56,7 @@ class FakeBinance:
         self.shutdown_on: set[int] = set()  # connection numbers that send serverShutdown
         self.skip_on: set[int] = set()  # connection numbers that lose one update id
         self.pings_answered = 0
+        self.refuse = False  # answer SUBSCRIBE with an error
         self.stale_snapshots = 0  # REST answers that many snapshots from 50 ids ago first
         self.failing_snapshots = 0  # ... and before those, that many HTTP 503s
         self.url = ""
@@ -98,6 +99,11 @@ class FakeBinance:
         number = self.connections
         request = json.loads(await ws.recv())
         self.requests.append(request)
+        if self.refuse:
+            error = {"code": 2, "msg": "Invalid request: stream name"}
+            await ws.send(json.dumps({"error": error, "id": request["id"]}))
+            await ws.wait_closed()
+            return
         await ws.send(json.dumps({"result": None, "id": request["id"]}))
         if number in self.silent_connections:
             await ws.wait_closed()  # accept, then say nothing (a retired futures path)
@@ -398,3 +404,17 @@ def test_bad_arguments_are_refused_before_anything_starts():
         tc.BinanceFeed("BTCUSDT", "usdm", depth_limit=5000)
     with pytest.raises(tc.InvalidInputError, match="silence_timeout"):
         tc.BinanceFeed("BTCUSDT", silence_timeout=0)
+
+
+def test_a_refused_subscription_stops_the_feed_with_a_clear_error():
+    async def main() -> None:
+        async with fake_binance() as exchange:
+            exchange.refuse = True
+            async with feed(exchange) as f:
+                with pytest.raises(tc.SubscriptionError, match="Binance error 2") as info:
+                    async for _ in f:
+                        pass
+                assert info.value.arg["params"] == "btcusdt@depth@100ms,btcusdt@trade"
+            assert exchange.connections == 1  # fatal: no reconnect
+
+    run(main())
