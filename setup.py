@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 from Cython.Build import cythonize
@@ -34,12 +35,34 @@ compile_args += ["-Wno-unreachable-code"]
 
 
 def source_hash(pyx: Path) -> str:
-    """Hash of a module's Cython sources, compiled in so the package can detect a stale build."""
+    """Hash of a module's Cython sources, compiled in so the package can detect a stale build:
+    its .pyx and .pxd, and every tradecost .pxd they cimport (transitively), in name order."""
     digest = hashlib.sha256()
-    for path in sorted(pyx.parent.glob(pyx.stem + ".p*")):
-        if path.suffix in (".pyx", ".pxd"):
-            digest.update(path.read_bytes())
+    for path in cython_sources(pyx):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+_CIMPORT = re.compile(
+    r"^\s*(?:from\s+(tradecost(?:\.\w+)+)\s+cimport|cimport\s+(tradecost(?:\.\w+)+))", re.M
+)
+
+
+def cython_sources(pyx: Path) -> list[Path]:
+    """``pyx``'s own .pyx/.pxd files plus the tradecost .pxd files they cimport, transitively."""
+    package = [d for d in (pyx.parent, *pyx.parents) if d.name == "tradecost"]
+    root = package[0] if package else pyx.parent
+    found = {p for p in pyx.parent.glob(pyx.stem + ".p*") if p.suffix in (".pyx", ".pxd")}
+    todo = list(found)
+    while todo:
+        text = todo.pop().read_text(encoding="utf-8")
+        for match in _CIMPORT.finditer(text):
+            dotted = (match.group(1) or match.group(2)).split(".")
+            pxd = root.joinpath(*dotted[1:]).with_suffix(".pxd")
+            if pxd.exists() and pxd not in found:
+                found.add(pxd)
+                todo.append(pxd)
+    return sorted(found, key=lambda p: p.as_posix())
 
 
 def extensions() -> list[Extension]:

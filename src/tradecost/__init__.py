@@ -104,17 +104,19 @@ __all__ = [
 __all__ += [
     "AlmgrenChriss",
     "CostComponents",
-    "CostCurve",
-    "CostEstimate",
-    "CostEstimator",
     "FeeSchedule",
     "Frontier",
     "ImmediateImpact",
-    "LatencyHistogram",
     "ModelDomainError",
     "Schedule",
     "SquareRootImpact",
     "UnknownFeeScheduleError",
     "UnverifiedFeeTableWarning",
 ]
-__all__ += ["MakerTakerClassifier", "SlippageRegressor"]
+
+# Venue-neutral feed events and the Binance feed (part two).
+from tradecost.errors import UnknownSymbolError  # noqa: E402
+from tradecost.feeds.binance import BinanceFeed  # noqa: E402
+from tradecost.feeds.events import BookEvent, TradeEvent  # noqa: E402
+
+__all__ += ["BinanceFeed", "BookEvent", "TradeEvent", "UnknownSymbolError"]

@@ -3,6 +3,8 @@
 
 from libc.stdint cimport int8_t, int64_t
 
+from tradecost._jsonscan cimport Cursor
+
 
 cdef struct Level:
     # One price level. ``key`` is the price in ticks times the side's sign (bids +1, asks -1), so
@@ -38,14 +40,6 @@ cdef struct RawSide:
     RawLevel* levels
     Py_ssize_t n
     Py_ssize_t capacity
-
-
-cdef struct Cursor:
-    # Position of the JSON scanner in one message; ``error`` says what went wrong.
-    const unsigned char* start
-    const unsigned char* p
-    const unsigned char* end
-    const char* error
 
 
 cdef class BookMessage:

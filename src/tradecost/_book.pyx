@@ -11,9 +11,37 @@ cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.math cimport NAN, isfinite
-from libc.stdint cimport INT64_MAX, int8_t, int64_t, uint64_t
-from libc.stdlib cimport free, realloc, strtod
+from libc.stdint cimport int8_t, int64_t
+from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memcpy, memmove
+
+from tradecost._decimal cimport (
+    E_DIGITS,
+    E_OFF_GRID,
+    E_OVERFLOW,
+    E_SYNTAX,
+    E_ZERO,
+    FALLBACK,
+    NUMBER_BUFFER,
+    OK,
+    POW10,
+    POW10_DOUBLE,
+    POW10_LIMIT,
+    format_decimal,
+    parse_decimal,
+)
+from tradecost._jsonscan cimport (
+    Cursor,
+    expect,
+    fast_decimal,
+    key_is,
+    scan_integer,
+    scan_number_token,
+    scan_string,
+    skip_rest_of_level,
+    skip_value,
+    skip_whitespace,
+)
 
 from decimal import Decimal
 from zlib import crc32
@@ -42,161 +70,11 @@ SOURCE_HASH = (<bytes>TRADECOST_SOURCE_HASH).decode("ascii")
 cdef enum:
     # Levels of each side that enter OKX's checksum.
     CHECKSUM_DEPTH = 25
-    # Longest decimal the formatter writes: 19 digits, a point and up to 40 decimals.
-    MAX_SCALE = 40
-    NUMBER_BUFFER = 64
-
-cdef int64_t POW10[19]
-cdef int64_t POW10_LIMIT[19]  # the largest m with m * POW10[k] in int64
-cdef double POW10_DOUBLE[23]
-cdef int _i
-POW10[0] = 1
-for _i in range(1, 19):
-    POW10[_i] = POW10[_i - 1] * 10
-for _i in range(19):
-    POW10_LIMIT[_i] = INT64_MAX // POW10[_i]
-POW10_DOUBLE[0] = 1.0
-for _i in range(1, 23):
-    POW10_DOUBLE[_i] = POW10_DOUBLE[_i - 1] * 10.0
-
-cdef enum:
-    # Status codes of the nogil parsers; the caller turns them into exceptions with context.
-    OK = 0
-    E_SYNTAX = 1
-    E_NEGATIVE = 2
-    E_DIGITS = 3
-    E_ZERO = 4
-    E_OFF_GRID = 5
-    E_OVERFLOW = 6
-    FALLBACK = 100  # the fast path declines; the general parser takes over
-
-# 2**53: integers up to here are exact in a double.
-cdef int64_t EXACT_DOUBLE_LIMIT = 9007199254740992
 
 
 # --------------------------------------------------------------------------------------------
-# Decimal numbers
+# Prices on a tick grid
 # --------------------------------------------------------------------------------------------
-
-cdef int parse_decimal(const unsigned char* s, Py_ssize_t n, int64_t* mantissa, int* scale,
-                       double* value) noexcept nogil:
-    """Parse ``[-]digits[.digits][(e|E)[+-]digits]`` exactly into mantissa * 10**-scale.
-
-    ``value`` gets the correctly rounded double. A leading minus sign parses the number and then
-    reports E_NEGATIVE so callers can name the value in their error.
-    """
-    cdef Py_ssize_t i = 0
-    cdef int64_t m = 0
-    cdef int sc = 0
-    cdef int digits = 0
-    cdef int exponent = 0
-    cdef int exponent_sign = 1
-    cdef int exponent_digits = 0
-    cdef bint negative = False
-    cdef bint seen_point = False
-    cdef unsigned char c
-    cdef char buffer[NUMBER_BUFFER]
-    if n <= 0:
-        return E_SYNTAX
-    if s[0] == c'-':
-        negative = True
-        i = 1
-    while i < n:
-        c = s[i]
-        if c'0' <= c <= c'9':
-            if m > (INT64_MAX - 9) // 10:
-                return E_DIGITS
-            m = m * 10 + (c - c'0')
-            digits += 1
-            if seen_point:
-                sc += 1
-        elif c == c'.' and not seen_point:
-            seen_point = True
-        else:
-            break
-        i += 1
-    if digits == 0:
-        return E_SYNTAX
-    if i < n and (s[i] == c'e' or s[i] == c'E'):
-        i += 1
-        if i < n and (s[i] == c'+' or s[i] == c'-'):
-            if s[i] == c'-':
-                exponent_sign = -1
-            i += 1
-        while i < n and c'0' <= s[i] <= c'9':
-            exponent = exponent * 10 + (s[i] - c'0')
-            exponent_digits += 1
-            if exponent > 400:
-                return E_DIGITS
-            i += 1
-        if exponent_digits == 0:
-            return E_SYNTAX
-        sc -= exponent_sign * exponent
-    if i != n:
-        return E_SYNTAX
-    while sc < 0:
-        if m > INT64_MAX // 10:
-            return E_DIGITS
-        m *= 10
-        sc += 1
-    if sc > MAX_SCALE:
-        return E_DIGITS
-    mantissa[0] = m
-    scale[0] = sc
-    if m <= EXACT_DOUBLE_LIMIT and sc <= 22:
-        # Both operands exact, IEEE division rounds once: the correctly rounded value.
-        value[0] = <double>m / POW10_DOUBLE[sc]
-    else:
-        if n >= NUMBER_BUFFER:
-            return E_DIGITS
-        memcpy(buffer, s, n)
-        buffer[n] = 0
-        value[0] = strtod(buffer, NULL)
-        if negative:
-            value[0] = -value[0]
-    if negative:
-        return E_NEGATIVE
-    return OK
-
-
-cdef Py_ssize_t format_decimal(char* out, int64_t mantissa, int scale) noexcept nogil:
-    """Write mantissa * 10**-scale with exactly ``scale`` decimals; return the length written."""
-    cdef char digits[24]
-    cdef Py_ssize_t nd = 0, length = 0, k
-    cdef int64_t m = mantissa
-    if m == 0:
-        digits[0] = c'0'
-        nd = 1
-    while m > 0:
-        digits[nd] = <char>(c'0' + m % 10)
-        m //= 10
-        nd += 1
-    # digits holds the mantissa reversed.
-    if scale == 0:
-        for k in range(nd):
-            out[k] = digits[nd - 1 - k]
-        return nd
-    if nd <= scale:
-        out[0] = c'0'
-        out[1] = c'.'
-        length = 2
-        while length < 2 + scale - nd:
-            out[length] = c'0'
-            length += 1
-        for k in range(nd):
-            out[length] = digits[nd - 1 - k]
-            length += 1
-        return length
-    for k in range(nd - scale):
-        out[length] = digits[nd - 1 - k]
-        length += 1
-    out[length] = c'.'
-    length += 1
-    for k in range(nd - scale, nd):
-        out[length] = digits[nd - 1 - k]
-        length += 1
-    return length
-
 
 cdef int price_to_tick(int64_t mantissa, int scale, int64_t tick_mantissa, int tick_scale,
                        int64_t* tick) noexcept nogil:
@@ -264,229 +142,8 @@ cdef bytes number_text(object value):
 
 
 # --------------------------------------------------------------------------------------------
-# A minimal JSON scanner for OKX pushes
+# The OKX push decoder
 # --------------------------------------------------------------------------------------------
-
-cdef inline void skip_whitespace(Cursor* c) noexcept nogil:
-    while c.p < c.end and (c.p[0] == c' ' or c.p[0] == c'\n' or c.p[0] == c'\r'
-                           or c.p[0] == c'\t'):
-        c.p += 1
-
-
-cdef inline int expect(Cursor* c, unsigned char ch, const char* error) noexcept nogil:
-    skip_whitespace(c)
-    if c.p >= c.end or c.p[0] != ch:
-        c.error = error
-        return E_SYNTAX
-    c.p += 1
-    return OK
-
-
-cdef int scan_string(Cursor* c, const unsigned char** start, Py_ssize_t* length,
-                     bint* escaped) noexcept nogil:
-    """At an opening quote: give the span between the quotes and move past the closing one."""
-    skip_whitespace(c)
-    if c.p >= c.end or c.p[0] != c'"':
-        c.error = "expected a string"
-        return E_SYNTAX
-    c.p += 1
-    start[0] = c.p
-    escaped[0] = False
-    while c.p < c.end:
-        if c.p[0] == c'"':
-            length[0] = c.p - start[0]
-            c.p += 1
-            return OK
-        if c.p[0] == c'\\':
-            escaped[0] = True
-            c.p += 1
-        elif c.p[0] < 0x20:
-            c.error = "control character in a string"
-            return E_SYNTAX
-        c.p += 1
-    c.error = "unterminated string"
-    return E_SYNTAX
-
-
-cdef int scan_number_token(Cursor* c, const unsigned char** start,
-                           Py_ssize_t* length) noexcept nogil:
-    """A number written as a JSON string ("95000.1") or a bare JSON number (95000.1)."""
-    cdef bint escaped = False
-    skip_whitespace(c)
-    if c.p < c.end and c.p[0] == c'"':
-        if scan_string(c, start, length, &escaped) != OK:
-            return E_SYNTAX
-        if escaped:
-            c.error = "escaped characters in a number"
-            return E_SYNTAX
-        return OK
-    start[0] = c.p
-    while c.p < c.end and (c'0' <= c.p[0] <= c'9' or c.p[0] == c'-' or c.p[0] == c'+'
-                           or c.p[0] == c'.' or c.p[0] == c'e' or c.p[0] == c'E'):
-        c.p += 1
-    length[0] = c.p - start[0]
-    if length[0] == 0:
-        c.error = "expected a number"
-        return E_SYNTAX
-    return OK
-
-
-cdef int scan_integer(Cursor* c, int64_t* out) noexcept nogil:
-    cdef const unsigned char* s = NULL
-    cdef Py_ssize_t n = 0, i = 0
-    cdef int64_t v = 0
-    cdef bint negative = False
-    if scan_number_token(c, &s, &n) != OK:
-        return E_SYNTAX
-    if s[0] == c'-':
-        negative = True
-        i = 1
-    if i >= n:
-        c.error = "expected an integer"
-        return E_SYNTAX
-    while i < n:
-        if not (c'0' <= s[i] <= c'9'):
-            c.error = "expected an integer"
-            return E_SYNTAX
-        if v > (INT64_MAX - 9) // 10:
-            c.error = "integer out of range"
-            return E_SYNTAX
-        v = v * 10 + (s[i] - c'0')
-        i += 1
-    out[0] = -v if negative else v
-    return OK
-
-
-cdef inline int fast_decimal(Cursor* c, int64_t* mantissa, int* scale,
-                             double* value) noexcept nogil:
-    """The common case in one pass: a quoted plain decimal ("95000.1") of at most 18 digits
-    whose double is exact to compute. Anything else returns FALLBACK with the cursor unmoved."""
-    cdef const unsigned char* p = c.p
-    cdef const unsigned char* end = c.end
-    cdef const unsigned char* first
-    cdef const unsigned char* point = NULL
-    cdef uint64_t m = 0  # unsigned: wraps harmlessly past 18 digits, which then fall back
-    cdef unsigned int digit
-    cdef Py_ssize_t digits
-    if p < end and p[0] != c'"':
-        skip_whitespace(c)
-        p = c.p
-    if p >= end or p[0] != c'"':
-        return FALLBACK
-    p += 1
-    first = p
-    while p < end:
-        digit = <unsigned int>p[0] - <unsigned int>c'0'
-        if digit < 10:
-            m = m * 10 + digit
-        elif p[0] == c'.' and point == NULL:
-            point = p
-        else:
-            break
-        p += 1
-    if p >= end or p[0] != c'"':
-        return FALLBACK
-    digits = (p - first) - (point != NULL)
-    if digits == 0 or digits > 18 or m > <uint64_t>EXACT_DOUBLE_LIMIT:
-        return FALLBACK
-    scale[0] = <int>(p - point - 1) if point != NULL else 0
-    if scale[0] > 22:
-        return FALLBACK
-    c.p = p + 1
-    mantissa[0] = <int64_t>m
-    value[0] = <double>m / POW10_DOUBLE[scale[0]]
-    return OK
-
-
-cdef inline int skip_rest_of_level(Cursor* c) noexcept nogil:
-    """Skip the fields after price and size ("0", "13") up to and including the closing ']'."""
-    cdef const unsigned char* p
-    while True:
-        skip_whitespace(c)
-        if c.p >= c.end:
-            c.error = "unexpected end of message in a level"
-            return E_SYNTAX
-        if c.p[0] == c']':
-            c.p += 1
-            return OK
-        if c.p[0] != c',':
-            c.error = "expected ',' or ']' in a level"
-            return E_SYNTAX
-        c.p += 1
-        skip_whitespace(c)
-        p = c.p
-        if p < c.end and p[0] == c'"':
-            p += 1
-            while p < c.end and p[0] != c'"' and p[0] != c'\\':
-                p += 1
-            if p < c.end and p[0] == c'"':
-                c.p = p + 1
-                continue
-        if skip_value(c, 3) != OK:
-            return E_SYNTAX
-
-
-cdef int skip_value(Cursor* c, int depth) noexcept nogil:
-    cdef const unsigned char* s = NULL
-    cdef Py_ssize_t n = 0
-    cdef bint escaped = False
-    skip_whitespace(c)
-    if c.p >= c.end:
-        c.error = "unexpected end of message"
-        return E_SYNTAX
-    if depth > 64:
-        c.error = "nesting too deep"
-        return E_SYNTAX
-    if c.p[0] == c'"':
-        return scan_string(c, &s, &n, &escaped)
-    if c.p[0] == c'{' or c.p[0] == c'[':
-        return skip_container(c, depth)
-    if c.end - c.p >= 4 and memcmp(c.p, b"true", 4) == 0:
-        c.p += 4
-        return OK
-    if c.end - c.p >= 4 and memcmp(c.p, b"null", 4) == 0:
-        c.p += 4
-        return OK
-    if c.end - c.p >= 5 and memcmp(c.p, b"false", 5) == 0:
-        c.p += 5
-        return OK
-    return scan_number_token(c, &s, &n)
-
-
-cdef int skip_container(Cursor* c, int depth) noexcept nogil:
-    cdef unsigned char close = c'}' if c.p[0] == c'{' else c']'
-    cdef bint is_object = c.p[0] == c'{'
-    cdef const unsigned char* s = NULL
-    cdef Py_ssize_t n = 0
-    cdef bint escaped = False
-    c.p += 1
-    skip_whitespace(c)
-    if c.p < c.end and c.p[0] == close:
-        c.p += 1
-        return OK
-    while True:
-        if is_object:
-            if scan_string(c, &s, &n, &escaped) != OK:
-                return E_SYNTAX
-            if expect(c, c':', "expected ':'") != OK:
-                return E_SYNTAX
-        if skip_value(c, depth + 1) != OK:
-            return E_SYNTAX
-        skip_whitespace(c)
-        if c.p < c.end and c.p[0] == c',':
-            c.p += 1
-            continue
-        if c.p < c.end and c.p[0] == close:
-            c.p += 1
-            return OK
-        c.error = "expected ',' or the end of a container"
-        return E_SYNTAX
-
-
-cdef inline bint key_is(const unsigned char* s, Py_ssize_t n, const char* key,
-                        Py_ssize_t key_length) noexcept nogil:
-    return n == key_length and memcmp(s, key, n) == 0
-
 
 cdef int grow_levels(void** levels, Py_ssize_t* capacity, Py_ssize_t needed,
                      size_t item_size) except -1:

@@ -49,15 +49,18 @@ class SubscriptionError(FeedError):
 
     ``code`` is the exchange's error code as sent (OKX sends it as a string, e.g. ``"60018"``
     for an unknown instrument, ``"60011"`` when a channel needs a login), ``message`` its text and
-    ``arg`` the channel/instrument the request named, when known.
+    ``arg`` the channel/instrument the request named, when known. ``venue`` names the exchange.
     """
 
-    def __init__(self, code: str, message: str, arg: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, arg: dict[str, str] | None = None, *, venue: str = "OKX"
+    ) -> None:
         self.code = code
         self.message = message
         self.arg = dict(arg) if arg else {}
+        self.venue = venue
         where = f" for {self.arg}" if self.arg else ""
-        super().__init__(f"OKX error {code}{where}: {message}")
+        super().__init__(f"{venue} error {code}{where}: {message}")
 
 
 class SequenceGapError(FeedError):
@@ -114,3 +117,10 @@ class InvalidStateError(TradecostError, RuntimeError):
 
 
 __all__ += ["InvalidStateError"]
+
+
+class UnknownSymbolError(InvalidInputError, LookupError):
+    """A symbol the exchange does not list (checked against its instrument list at start)."""
+
+
+__all__ += ["UnknownSymbolError"]

@@ -27,6 +27,7 @@ from tradecost.errors import InvalidInputError, TradecostError
 from tradecost.estimate_log import SUFFIXES as LOG_SUFFIXES
 from tradecost.estimate_log import EstimateLog, open_estimate_log
 from tradecost.estimator import CostEstimate, CostEstimator
+from tradecost.feeds.binance.client import BinanceFeed
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL, OKXFeed
 from tradecost.feeds.okx.protocol import BookEvent, ProcessingTimes, TradeEvent
 from tradecost.latency import LatencyHistogram
@@ -52,7 +53,7 @@ class SimulateState:
     trades: int = 0
     end_to_end: LatencyHistogram = field(default_factory=lambda: LatencyHistogram("end to end"))
     timing: ProcessingTimes = field(default_factory=ProcessingTimes)
-    feed: OKXFeed | None = None
+    feed: OKXFeed | BinanceFeed | None = None
     inputs_note: str = ""
     models: LiveModels | None = None
     event_loop: str = "asyncio"
@@ -75,8 +76,20 @@ def add_parser(subparsers: Any) -> None:
     source.add_argument(
         "--url", default=None, help=f"OKX-compatible WebSocket URL (default {OKX_PUBLIC_URL})"
     )
-    parser.add_argument("--exchange", default="okx", choices=["okx"], help="venue (fee table)")
-    parser.add_argument("--symbol", default="BTC-USDT", help="instrument id, e.g. BTC-USDT")
+    parser.add_argument(
+        "--exchange", default="okx", choices=["okx", "binance"], help="venue (feed and fee table)"
+    )
+    parser.add_argument(
+        "--market",
+        default="spot",
+        choices=["spot", "usdm"],
+        help="Binance market: spot or USDⓈ-M futures (OKX takes it from the instrument id)",
+    )
+    parser.add_argument(
+        "--symbol",
+        default="BTC-USDT",
+        help="instrument id, e.g. BTC-USDT (Binance: BTCUSDT; BTC-USDT is accepted)",
+    )
     parser.add_argument("--side", default="buy", choices=["buy", "sell"])
     parser.add_argument("--order-type", default="market", choices=["market", "limit"])
     parser.add_argument("--usd", type=float, default=100.0, help="order size in quote currency")
@@ -105,7 +118,11 @@ def add_parser(subparsers: Any) -> None:
         help="traded USD per day, or 'auto' from the trade tape (default: auto; in --demo, the "
         "simulated market's own)",
     )
-    parser.add_argument("--fee-tier", default="Lv1", help="fee tier, e.g. Lv1, VIP1 ... VIP8")
+    parser.add_argument(
+        "--fee-tier",
+        default=None,
+        help="fee tier, e.g. Lv1, VIP1 ... VIP8 (default: the entry tier, OKX Lv1, Binance VIP0)",
+    )
     parser.add_argument(
         "--impact-model", default="square_root", choices=["square_root", "almgren_chriss"]
     )
@@ -143,6 +160,15 @@ def _number_or_auto(text: str | None, name: str) -> float | str | None:
 
 
 def _check_args(args: argparse.Namespace) -> None:
+    if getattr(args, "exchange", "okx") == "binance":
+        # Binance writes symbols without a dash: BTC-USDT (the OKX default) is BTCUSDT there.
+        args.symbol = args.symbol.replace("-", "").upper()
+        if args.demo:
+            raise InvalidInputError(
+                "--demo with --exchange binance needs the simulated Binance exchange, which this "
+                "build does not have yet; use --exchange binance without --demo (live Binance, "
+                "or --url for a Binance-compatible combined-stream endpoint)"
+            )
     if not (math.isfinite(args.usd) and args.usd > 0):
         raise InvalidInputError(f"--usd must be a positive amount, not {args.usd}")
     if args.duration is not None and not args.duration > 0:
@@ -207,10 +233,12 @@ def build_estimator(args: argparse.Namespace) -> tuple[CostEstimator, str]:
         if volume is None:
             volume = measured_volume
         note = "measured on the simulated market"
+    binance = getattr(args, "exchange", "okx") == "binance"
     estimator = CostEstimator(
         args.exchange,
         args.symbol,
         args.fee_tier,
+        market=args.market if binance else None,
         volatility=volatility if volatility is not None else "auto",  # type: ignore[arg-type]
         daily_volume_usd=volume if volume is not None else "auto",  # type: ignore[arg-type]
         impact_model=args.impact_model,
@@ -291,6 +319,9 @@ def _event_handler(
 @contextlib.asynccontextmanager
 async def _source(args: argparse.Namespace) -> Any:
     """The WebSocket URL to connect to: the simulated exchange for --demo, else --url/OKX."""
+    if getattr(args, "exchange", "okx") == "binance":
+        yield args.url, f"Binance {args.market}" if args.url is None else args.url
+        return
     if not args.demo:
         yield args.url or OKX_PUBLIC_URL, "OKX" if args.url is None else args.url
         return
@@ -327,9 +358,17 @@ async def run(
             log = open_estimate_log(args.log)
         try:
             on_event = _event_handler(state, emit if (args.json or args.log) else None)
-            async with OKXFeed([args.symbol], url=url, trades=True, on_event=on_event) as feed:
+            source_feed: OKXFeed | BinanceFeed
+            if getattr(args, "exchange", "okx") == "binance":
+                # The learned models read OKX frames; on Binance the estimate is walk-the-book.
+                source_feed = BinanceFeed(
+                    [args.symbol], args.market, url=url, trades=True, on_event=on_event
+                )
+            else:
+                source_feed = OKXFeed([args.symbol], url=url, trades=True, on_event=on_event)
+            async with source_feed as feed:
                 state.feed = feed
-                protocol = feed.protocol
+                protocol = feed.protocol if isinstance(feed, OKXFeed) else None
                 if protocol is not None:
                     protocol.timing = state.timing
                     # the contract value of the instrument the feed resolved (the exchange's own)

@@ -53,11 +53,14 @@ class WebSocketClient(asyncio.Protocol):
         clock: Callable[[], int] = time.time_ns,
         max_size: int | None = 2**24,
         close_timeout: float = 1.0,
+        on_ping: Callable[[], None] | None = None,
     ) -> None:
         self.uri = uri
         self.protocol = ClientProtocol(uri, max_size=max_size)
         self.on_message = on_message
         self.on_open = on_open
+        #: called for every ping the server sends (websockets answers it with a pong)
+        self.on_ping = on_ping
         self.clock = clock
         self.close_timeout = close_timeout
         loop = asyncio.get_running_loop()
@@ -90,6 +93,8 @@ class WebSocketClient(asyncio.Protocol):
                         self._deliver(bytes(event.data), received_ns)
                     else:
                         self._fragments = [bytes(event.data)]
+                elif opcode is Opcode.PING and self.on_ping is not None:
+                    self.on_ping()
                 elif opcode is Opcode.CONT and self._fragments is not None:
                     self._fragments.append(bytes(event.data))
                     if event.fin:
@@ -199,6 +204,7 @@ async def connect_websocket(
     close_timeout: float = 1.0,
     max_size: int | None = 2**24,
     ssl: ssl_module.SSLContext | None = None,
+    on_ping: Callable[[], None] | None = None,
 ) -> WebSocketClient:
     """Open a WebSocket to ``url`` (``ws://`` or ``wss://``) and complete the opening handshake.
 
@@ -227,6 +233,7 @@ async def connect_websocket(
             clock=clock,
             max_size=max_size,
             close_timeout=close_timeout,
+            on_ping=on_ping,
         )
         return client
 

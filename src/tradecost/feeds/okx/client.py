@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import ssl as ssl_module
 import time
 import urllib.request
@@ -27,9 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import Any
 from urllib.parse import urlsplit
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-
-from tradecost.errors import FeedError, InvalidInputError, SubscriptionError
+from tradecost.errors import FeedError, InvalidInputError
 from tradecost.feeds.okx.instruments import (
     OKX_REST_URL,
     Instrument,
@@ -47,55 +44,11 @@ from tradecost.feeds.okx.protocol import (
     TradeEvent,
     rest_books_url,
 )
+from tradecost.feeds.reconnect import Backoff as Backoff
+from tradecost.feeds.reconnect import is_retryable as is_retryable
 from tradecost.feeds.ws import WebSocketClient, connect_websocket
 
 OKX_PUBLIC_URL = "wss://ws.okx.com:8443/ws/v5/public"
-
-
-class Backoff:
-    """Capped exponential backoff with jitter.
-
-    Attempt ``n`` waits ``min(maximum, initial × factor**n) × U(1 - jitter, 1)`` seconds.
-
-    ``reset()`` after a healthy connection starts again from ``initial``. ``rng`` is injectable.
-    """
-
-    def __init__(
-        self,
-        initial: float = 0.5,
-        maximum: float = 30.0,
-        factor: float = 2.0,
-        jitter: float = 0.5,
-        rng: random.Random | None = None,
-    ) -> None:
-        if not 0 < initial <= maximum:
-            raise InvalidInputError(f"need 0 < initial <= maximum, got {initial}, {maximum}")
-        if factor < 1 or not 0 <= jitter <= 1:
-            raise InvalidInputError(
-                f"need factor >= 1 and 0 <= jitter <= 1, got {factor}, {jitter}"
-            )
-        self.initial, self.maximum, self.factor, self.jitter = initial, maximum, factor, jitter
-        self.rng = rng or random.Random()
-        self.attempt = 0
-
-    def next_delay(self) -> float:
-        """Seconds to wait before the next attempt (advances the attempt counter)."""
-        ceiling = min(self.maximum, self.initial * self.factor**self.attempt)
-        self.attempt += 1
-        return ceiling * (1.0 - self.jitter * self.rng.random())
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Retry network-level failures; exchange refusals and bad URLs are fatal."""
-    if isinstance(exc, (SubscriptionError, InvalidURI, InvalidInputError)):
-        return False
-    if isinstance(exc, InvalidHandshake):
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-        return status is None or status >= 500 or status == 429
-    return isinstance(exc, (OSError, TimeoutError, ConnectionClosed, EOFError))
 
 
 def _rest_base(url: str) -> str:

@@ -50,6 +50,9 @@ from tradecost.errors import (
     SequenceGapError,
     SubscriptionError,
 )
+from tradecost.feeds.events import BookEvent as BookEvent
+from tradecost.feeds.events import Event as Event
+from tradecost.feeds.events import TradeEvent as TradeEvent
 from tradecost.feeds.okx.instruments import Instrument, bundled_instrument
 from tradecost.feeds.relay import RelaySnapshot, parse_relay_frame
 from tradecost.latency import LatencyHistogram
@@ -141,40 +144,6 @@ class ProcessingTimes:
     def __init__(self) -> None:
         self.decode = LatencyHistogram("decode")
         self.apply = LatencyHistogram("book update")
-
-
-@dataclass(slots=True)
-class BookEvent:
-    """An in-sync book right after a message was applied.
-
-    ``book`` is the live book object (it keeps changing; ``book.copy()`` to keep a state).
-    ``exch_ts`` is OKX's ``ts`` in ns (ms precision), ``local_ts`` the receive time in ns.
-    """
-
-    inst_id: str
-    channel: str
-    book: Any
-    exch_ts: int
-    local_ts: int
-    seq_id: int | None
-    action: str
-
-
-@dataclass(slots=True)
-class TradeEvent:
-    """One ``trades`` push element. ``size`` is in base units (contracts converted with ctVal)."""
-
-    inst_id: str
-    trade_id: str
-    price: float
-    size: float
-    side: str
-    exch_ts: int
-    local_ts: int
-    contracts: float
-
-
-Event = BookEvent | TradeEvent
 
 
 @dataclass
