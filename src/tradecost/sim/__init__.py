@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+from tradecost.sim.correlated import CorrelatedMarket, Leg
 from tradecost.sim.exchange import SimulatedExchange
 from tradecost.sim.market import BookSnapshot, MarketParams, Regime, SimulatedMarket, TimedFrame
 
 __all__ = [
     "BookSnapshot",
+    "CorrelatedMarket",
+    "Leg",
     "MarketParams",
     "Regime",
     "SimulatedExchange",
