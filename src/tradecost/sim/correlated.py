@@ -95,7 +95,7 @@ class Leg:
 
     symbol: str
     beta: float = 1.0
-    half_life_s: float = 60.0
+    half_life_s: float = 600.0
     spread_volatility: float = 0.0
     params: MarketParams | None = None
 
@@ -204,7 +204,7 @@ class CorrelatedMarket:
         x: str = "BTC-USDT",
         *,
         beta: float = 1.2,
-        half_life_s: float = 60.0,
+        half_life_s: float = 600.0,
         spread_sd: float = 0.002,
         cointegrated: bool = True,
         seed: int = 7,
