@@ -319,8 +319,9 @@ class BinanceExchange:
             raise InvalidInputError(f"count must be >= 1, not {count}")
         if symbol is not None and symbol not in self.venue.symbols:
             raise InvalidInputError(f"unknown symbol {symbol!r}; listed: {self.venue.symbols}")
-        if kind == "gap":
+        if kind == "gap":  # applied to the next diff of each symbol, for every client
             self.venue.inject_gap(symbol)
+            self.injected["gap"] += 1 if symbol is not None else len(self.venue.symbols)
             return
         if kind == "stale_snapshot":
             self._stale_snapshots += count
@@ -344,6 +345,11 @@ class BinanceExchange:
             elif kind == "shutdown":
                 self._spawn(self._shutdown(session))
                 self.injected["shutdown"] += 1
+
+    def end_silence(self) -> None:
+        """End a ``silent`` fault now on every session (instead of waiting for its duration)."""
+        for session in self._sessions:
+            session.silent_until = 0.0
 
     async def _shutdown(self, session: _Session) -> None:
         self._send(session, _dumps({"e": "serverShutdown", "E": _now_ms()}), force=True)
