@@ -616,7 +616,7 @@ def handle_request(text: str, subscribed: Iterable[str]) -> Reply:
     ``LIST_SUBSCRIPTIONS``). Errors, as Binance words them: ``{"error": {"code": 3, "msg":
     "Invalid JSON: ..."}}``, ``{"error": {"code": 2, "msg": "Invalid request: ..."}, "id": ...}``.
     A well-formed stream name for an unknown symbol or an unserved kind is accepted and never
-    sends anything, as on Binance.
+    sends anything (a client learns which symbols exist from ``exchangeInfo``).
     """
     try:
         request = json.loads(text)

@@ -33,7 +33,11 @@ Faults (:meth:`BinanceExchange.inject`), counted in ``exchange.injected`` when a
 * ``garbage`` (frames that are not JSON / not a Binance message), ``disconnect`` (TCP abort, no
   close frame), ``silent`` (nothing at all, pings included, for ``duration`` seconds; what a
   client misses meanwhile is lost) and ``shutdown`` (``{"e":"serverShutdown","E":ms}``, then a
-  close 1001 after ``shutdown_grace`` seconds) act at once on every open session.
+  close 1001 after ``shutdown_grace`` seconds) act at once on every open session. The
+  ``serverShutdown`` event is sent bare, also on combined streams (it belongs to no stream).
+
+Not served: ``bookTicker``, partial depth (``@depth5``...), klines; such names are accepted and
+stay silent. Incoming-message rate limits are not enforced.
 """
 
 from __future__ import annotations
@@ -492,8 +496,9 @@ class BinanceExchange:
                         self._spawn(session.ws.close(1008, "pong timeout"))
                         continue
                 if session.ping_waiter is None and now - session.ping_sent >= self.ping_interval:
-                    with contextlib.suppress(ConnectionClosed):
-                        session.ping_waiter = await session.ws.ping()
+                    # bounded: a client that stopped reading must not hold up the others
+                    with contextlib.suppress(ConnectionClosed, TimeoutError):
+                        session.ping_waiter = await asyncio.wait_for(session.ws.ping(), 1.0)
                         session.ping_sent = now
                         self.pings_sent += 1
 
