@@ -28,7 +28,10 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+from websockets.frames import Close, Frame, Opcode
+from websockets.uri import parse_uri
 
 from tradecost.errors import InvalidInputError
 from tradecost.sim import CorrelatedMarket, SimulatedExchange
@@ -543,6 +546,39 @@ def test_ping_frames_are_sent_and_answered() -> None:
             assert ex.pings_sent >= 2
             await ws.close()
             await reader
+
+    run(scenario())
+
+
+def test_a_client_that_never_answers_pings_is_closed() -> None:
+    """A sans-I/O client protocol whose outgoing bytes (its pongs) are never written."""
+
+    async def scenario() -> None:
+        async with SimulatedExchange(
+            pair_market(), venue="binance", limit=10, ping_interval=0.02, pong_timeout=0.1
+        ) as ex:
+            protocol = ClientProtocol(parse_uri(ex.url + "/ws"))
+            reader, writer = await asyncio.open_connection(ex.host, ex.port)
+            protocol.send_request(protocol.connect())
+            for data in protocol.data_to_send():
+                writer.write(data)
+            pings = 0
+            close_code = None
+            while close_code is None:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                protocol.receive_data(data)
+                for frame in protocol.events_received():
+                    if isinstance(frame, Frame) and frame.opcode is Opcode.PING:
+                        pings += 1
+                    if isinstance(frame, Frame) and frame.opcode is Opcode.CLOSE:
+                        close_code = Close.parse(frame.data).code
+                protocol.data_to_send()  # discarded: the pongs never leave
+            writer.close()
+            assert pings == 1  # one ping, no pong, no second ping
+            assert close_code == 1008
+            assert ex.pongs_received == 0
 
     run(scenario())
 
