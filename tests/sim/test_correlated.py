@@ -8,6 +8,7 @@ the estimator's own spread, not a number picked to pass.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from decimal import Decimal
@@ -16,9 +17,10 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 from statsmodels.tsa.stattools import coint
+from websockets.asyncio.client import connect
 
 from tradecost.errors import InvalidInputError
-from tradecost.sim import MarketParams
+from tradecost.sim import MarketParams, SimulatedExchange
 from tradecost.sim.correlated import CorrelatedMarket, Leg
 
 BETA = 1.3
@@ -188,3 +190,26 @@ def test_bad_arguments_raise_clear_errors() -> None:
         _pair(cointegrated=True).sample_mids(10.0, 0.15)
     with pytest.raises(InvalidInputError, match="not a leg"):
         _pair(cointegrated=True).market("XRP-USDT")
+
+
+def test_the_okx_exchange_serves_every_leg() -> None:
+    """The default (OKX) SimulatedExchange takes a CorrelatedMarket as its source."""
+
+    async def scenario() -> dict[str, int]:
+        source = _pair(cointegrated=True, seed=8)
+        async with (
+            SimulatedExchange(source, limit=400) as ex,
+            connect(ex.url, max_queue=None) as ws,
+        ):
+            args = [{"channel": "books", "instId": s} for s in ("ETH-USDT", "BTC-USDT")]
+            await ws.send(json.dumps({"op": "subscribe", "args": args}))
+            counts: dict[str, int] = {}
+            while sum(counts.values()) < 20:
+                message = json.loads(await ws.recv())
+                if message.get("action") in ("snapshot", "update"):
+                    inst_id = message["arg"]["instId"]
+                    counts[inst_id] = counts.get(inst_id, 0) + 1
+            return counts
+
+    counts = asyncio.run(asyncio.wait_for(scenario(), 30.0))
+    assert set(counts) == {"ETH-USDT", "BTC-USDT"}

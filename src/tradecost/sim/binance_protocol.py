@@ -275,8 +275,8 @@ class BinanceVenue:
 
     def inject_gap(self, symbol: str | None = None, skip: int = 5) -> None:
         """Make the next diff of ``symbol`` (every symbol if None) break its id chain: spot
-        ``U`` jumps past ``previous u + 1``, futures ``pu`` names an id never sent. The book
-        content stays complete; only the chain breaks (a client must resync)."""
+        ``U`` jumps past ``previous u + 1``, futures ``pu`` is not the symbol's previous ``u``.
+        The book content stays complete; only the chain breaks (a client must resync)."""
         if skip < 1:
             raise InvalidInputError(f"skip must be >= 1, not {skip}")
         targets = [self._book(symbol)] if symbol is not None else list(self._books.values())

@@ -27,7 +27,7 @@ Faults (:meth:`BinanceExchange.inject`), counted in ``exchange.injected`` when a
 * ``drop``, ``duplicate``, ``reorder`` act on the next depth diff(s) sent to each open session
   (``symbol`` restricts them): a lost, repeated or swapped message;
 * ``gap``: the next diff of a symbol breaks the id chain for everyone (spot ``U`` jumps, futures
-  ``pu`` names an id never sent) while the content stays complete;
+  ``pu`` is not the previous ``u``) while the content stays complete;
 * ``stale_snapshot``: the next ``count`` REST depth answers show an old book (its
   ``lastUpdateId`` is older than diffs already sent), so a client must refetch;
 * ``garbage`` (frames that are not JSON / not a Binance message), ``disconnect`` (TCP abort, no

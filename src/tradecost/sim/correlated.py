@@ -294,6 +294,8 @@ class CorrelatedMarket:
 
     def advance(self, seconds: float) -> None:
         """Run every leg for ``seconds`` of simulated time without publishing."""
+        for state in self._states:  # as SimulatedMarket.advance: ends any live events()
+            state.market._stream += 1
         for _ in range(self._steps(seconds)):
             self._step_prices()
             for state in self._states:
