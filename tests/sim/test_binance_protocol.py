@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -202,3 +203,16 @@ def test_names_and_numbers() -> None:
         format_quantity(Decimal("1.123"), 2)
     with pytest.raises(InvalidInputError, match="market"):
         BinanceVenue("coinm")
+
+
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+def test_exchange_info_numbers_are_plain_decimal_strings(market: str) -> None:
+    venue = BinanceVenue(market)
+    venue.add_instrument(INSTRUMENT)  # lot 0.00000001: str(Decimal) would give "1E-8"
+    (info,) = venue.exchange_info({}, 0)["symbols"]
+    filters = {f["filterType"]: f for f in info["filters"]}
+    for key, value in [*filters["PRICE_FILTER"].items(), *filters["LOT_SIZE"].items()]:
+        if key != "filterType":
+            assert re.fullmatch(r"\d+(\.\d+)?", value), (key, value)
+    assert Decimal(filters["LOT_SIZE"]["stepSize"]) == Decimal("0.00000001")
+    assert Decimal(filters["PRICE_FILTER"]["tickSize"]) == Decimal("0.1")

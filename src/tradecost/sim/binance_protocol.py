@@ -570,6 +570,12 @@ def _spot_symbol_info(spec: BinanceSymbol) -> dict[str, Any]:
 
 
 def _futures_symbol_info(spec: BinanceSymbol) -> dict[str, Any]:
+    def price(value: Decimal) -> str:
+        return format_quantity(value, spec.price_places)
+
+    def quantity(value: Decimal) -> str:
+        return format_quantity(value, spec.quantity_places)
+
     return {
         "symbol": spec.symbol,
         "pair": spec.symbol,
@@ -582,16 +588,16 @@ def _futures_symbol_info(spec: BinanceSymbol) -> dict[str, Any]:
         "quantityPrecision": spec.quantity_places,
         "filters": [
             {
-                "minPrice": str(spec.tick_size),
+                "minPrice": price(spec.tick_size),
                 "maxPrice": "1000000",
                 "filterType": "PRICE_FILTER",
-                "tickSize": str(spec.tick_size),
+                "tickSize": price(spec.tick_size),
             },
             {
-                "stepSize": str(spec.step_size),
+                "stepSize": quantity(spec.step_size),
                 "filterType": "LOT_SIZE",
                 "maxQty": "1000",
-                "minQty": str(spec.min_quantity),
+                "minQty": quantity(spec.min_quantity),
             },
         ],
     }

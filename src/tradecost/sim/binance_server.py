@@ -20,7 +20,8 @@ Paths (WebSocket and REST on one port; ``url`` is the WebSocket base, ``rest_url
 
 ``SUBSCRIBE``/``UNSUBSCRIBE``/``LIST_SUBSCRIPTIONS`` with ids and their replies; a ping frame every
 ``ping_interval`` seconds (spot 20 s, USDⓈ-M 180 s) and a close when no pong came within
-``pong_timeout`` (60 s / 600 s; close code 1008); connections are closed after ``max_connection_age`` seconds (24 h).
+``pong_timeout`` (60 s / 600 s; close code 1008); connections are closed (1001) after
+``max_connection_age`` seconds (24 h).
 
 Faults (:meth:`BinanceExchange.inject`), counted in ``exchange.injected`` when applied:
 
