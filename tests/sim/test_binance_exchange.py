@@ -876,3 +876,31 @@ def test_bad_arguments_raise_clear_errors() -> None:
         )
 
     run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("market", "capture"), [("spot", "BINANCE.0"), ("usdm", "BINANCE_FUTURES.0")]
+)
+def test_exchange_info_shape_matches_the_captures(
+    captures: Path, market: str, capture: str
+) -> None:
+    line = (captures / "cryptofeed" / capture).read_text().splitlines()[0]
+    real = json.loads(line.split(": ", 1)[1])
+    real_symbol = real["symbols"][0]
+    real_filters = {f["filterType"]: f for f in real_symbol["filters"]}
+
+    async def scenario() -> Any:
+        async with SimulatedExchange(pair_market(), venue="binance", market=market, limit=1) as ex:
+            path = "/api/v3/exchangeInfo" if market == "spot" else "/fapi/v1/exchangeInfo"
+            return await rest(ex, path)
+
+    ours = run(scenario())
+    assert set(ours) <= set(real)
+    for symbol in ours["symbols"]:
+        assert set(symbol) <= set(real_symbol)
+        assert _types({k: symbol[k] for k in symbol if k != "filters"}) == _types(
+            {k: real_symbol[k] for k in symbol if k != "filters"}
+        )
+        for f in symbol["filters"]:
+            assert set(f) == set(real_filters[f["filterType"]]), f["filterType"]
+            assert all(isinstance(value, str) for value in f.values())
