@@ -78,6 +78,7 @@ class ReferenceDepth:
     dropped: int = 0  # buffered events the snapshot already contains
     ignored: int = 0  # events at or below the local id once in sync (duplicates)
     applied: int = 0
+    inside: int = 0  # bridges where the snapshot id fell strictly inside the event's [U, u)
 
     @property
     def wants_snapshot(self) -> bool:
@@ -128,6 +129,7 @@ class ReferenceDepth:
         if not bridges:
             self._restart(event)
             return
+        self.inside += first <= snapshot_id < final
         self._apply(event)
         self.state = "synced"
         self.ever_synced = True
@@ -318,6 +320,28 @@ def test_books_rebuilt_by_the_documented_procedure_equal_the_servers(market: str
                         consecutive += event["U"] == last_u[event["s"]] + 1
                     last_u[event["s"]] = event["u"]
                 assert consecutive < 0.2 * links
+            await close(client)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+def test_snapshots_taken_inside_an_event_bridge_by_the_documented_rule(market: str) -> None:
+    async def scenario() -> None:
+        source = pair_market(seed=6)
+        async with SimulatedExchange(
+            source, venue="binance", market=market, limit=1500, snapshot_inside_event=True
+        ) as ex:
+            client = await open_client(ex, depth_streams())
+            await ex.wait_source_done()
+            await client.barrier()
+            for symbol in SYMBOLS:
+                ref = client.refs[symbol]
+                assert ref.state == "synced" and ref.resyncs == 0
+                assert ref.matches(ex, symbol)
+            # every snapshot sits strictly inside an event; at least one of them is the event
+            # the client bridged with (the others are dropped or bridged at its edge)
+            assert sum(ref.inside for ref in client.refs.values()) >= 1
             await close(client)
 
     run(scenario())

@@ -216,3 +216,31 @@ def test_exchange_info_numbers_are_plain_decimal_strings(market: str) -> None:
             assert re.fullmatch(r"\d+(\.\d+)?", value), (key, value)
     assert Decimal(filters["LOT_SIZE"]["stepSize"]) == Decimal("0.00000001")
     assert Decimal(filters["PRICE_FILTER"]["tickSize"]) == Decimal("0.1")
+
+
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+def test_a_snapshot_inside_an_event_is_that_event_part_applied(market: str) -> None:
+    venue = BinanceVenue(market, seed=2)
+    venue.add_instrument(INSTRUMENT)
+    venue.on_source(okx_books("BTC-USDT", "snapshot", [["99.0", "1"]], [["104.0", "1"]]), 0)
+    update = okx_books(
+        "BTC-USDT", "update", [["99.0", "2"], ["98.0", "3"]], [["104.0", "0"], ["105.0", "4"]]
+    )
+    (push,) = venue.on_source(update, 0)
+    event = push.payload
+    for _ in range(20):
+        body = venue.depth({"symbol": "BTCUSDT"}, 0, inside_event=True)
+        k = body["lastUpdateId"] - event["U"] + 1
+        assert 1 <= k < event["u"] - event["U"] + 1
+        changes = event["b"] + event["a"]
+        book = {"b": {Decimal("99.0"): Decimal(1)}, "a": {Decimal("104.0"): Decimal(1)}}
+        for index, (price, quantity) in enumerate(changes[:k]):
+            side = "b" if index < len(event["b"]) else "a"
+            book[side][Decimal(price)] = Decimal(quantity)
+        shown = {
+            "b": {Decimal(p): Decimal(q) for p, q in body["bids"]},
+            "a": {Decimal(p): Decimal(q) for p, q in body["asks"]},
+        }
+        for side in ("b", "a"):
+            expected = {p: q for p, q in book[side].items() if q != 0}
+            assert shown[side] == expected

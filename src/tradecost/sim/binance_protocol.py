@@ -197,6 +197,8 @@ class _Book:
     agg_id: int = 0
     #: recent states ``(lastUpdateId, bids, asks)``, oldest first, for stale REST snapshots
     history: deque[tuple[int, list[Row], list[Row]]] = field(default_factory=deque)
+    #: the last diff event: its ``U`` and its changes in id order (bids as sent, then asks)
+    last_event: tuple[int, list[Row], list[Row]] | None = None
 
 
 class BinanceVenue:
@@ -361,6 +363,7 @@ class BinanceVenue:
             }
         book.last_update_id = last
         book.started = True
+        book.last_event = (first, payload["b"], payload["a"])
         book.history.append((last, book.book.bids(), book.book.asks()))
         while len(book.history) > self.history:
             book.history.popleft()
@@ -432,12 +435,21 @@ class BinanceVenue:
     # ------------------------------------------------------------------ REST
 
     def depth(
-        self, query: Mapping[str, str], now_ms: int, *, stale: bool = False
+        self,
+        query: Mapping[str, str],
+        now_ms: int,
+        *,
+        stale: bool = False,
+        inside_event: bool = False,
     ) -> dict[str, Any]:
         """Body of ``GET /api/v3/depth`` (spot) or ``/fapi/v1/depth`` (USDⓈ-M).
 
         ``stale=True`` serves the oldest kept state instead of the current one (the
-        ``stale_snapshot`` fault). Raises :class:`RestError` as Binance answers bad requests.
+        ``stale_snapshot`` fault). ``inside_event=True`` serves the book part-way through the
+        last diff event: its first k of n changes applied (1 <= k < n, drawn from the venue's
+        generator) and ``lastUpdateId = U + k - 1``, strictly inside the event's ``[U, u]``, as
+        Binance's snapshots often are; a client that bridges by the documented rule re-applies
+        the whole event. Raises :class:`RestError` as Binance answers bad requests.
         """
         book = self._rest_symbol(query)
         limit = self._limit(query.get("limit"))
@@ -445,6 +457,16 @@ class BinanceVenue:
         if stale and book.history:
             last, all_bids, all_asks = book.history[0]
             bids, asks = all_bids[:limit], all_asks[:limit]
+        elif inside_event and book.last_event is not None and len(book.history) >= 2:
+            first, event_bids, event_asks = book.last_event
+            changes = len(event_bids) + len(event_asks)
+            if changes >= 2:
+                k = self._rng.randint(1, changes - 1)
+                _, before_bids, before_asks = book.history[-2]
+                partial = LevelBook()
+                partial.replace(before_bids, before_asks)
+                partial.apply(event_bids[:k], event_asks[: max(0, k - len(event_bids))])
+                last, bids, asks = first + k - 1, partial.bids(limit), partial.asks(limit)
         body: dict[str, Any] = {"lastUpdateId": last}
         if self.market == "usdm":
             body["E"] = now_ms

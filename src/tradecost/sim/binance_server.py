@@ -145,6 +145,8 @@ class BinanceExchange:
     ``E``/``T`` with the wall clock (ms) instead of the simulated time. The first book
     snapshots of the source are applied at start, so REST answers before any diff is sent;
     the rest starts with the first connection (``autostart``) or :meth:`start_source`.
+    ``snapshot_inside_event`` makes REST depth show the book part-way through the last diff
+    event (``lastUpdateId`` strictly inside its ``[U, u]``; see ``BinanceVenue.depth``).
     """
 
     def __init__(
@@ -163,6 +165,7 @@ class BinanceExchange:
         max_connection_age: float = 86_400.0,
         shutdown_grace: float = 1.0,
         instruments: list[Mapping[str, str]] | None = None,
+        snapshot_inside_event: bool = False,
         seed: int = 0,
     ) -> None:
         if market not in MARKETS:
@@ -182,6 +185,7 @@ class BinanceExchange:
         self.pong_timeout = (60.0 if spot else 600.0) if pong_timeout is None else pong_timeout
         self.max_connection_age = max_connection_age
         self.shutdown_grace = shutdown_grace
+        self.snapshot_inside_event = snapshot_inside_event
         self.venue = BinanceVenue(market, seed=seed)
         for record in [*_instruments(source), *(instruments or ())]:
             self.venue.add_instrument(record)
@@ -575,7 +579,9 @@ class BinanceExchange:
             if url.path == self.rest_paths["depth"]:
                 self.rest_requests["depth"] += 1
                 stale = self._stale_snapshots > 0
-                body = self.venue.depth(query, now, stale=stale)
+                body = self.venue.depth(
+                    query, now, stale=stale, inside_event=self.snapshot_inside_event
+                )
                 if stale:
                     self._stale_snapshots -= 1
                     self.injected["stale_snapshot"] += 1
