@@ -882,6 +882,8 @@ def test_bad_arguments_raise_clear_errors() -> None:
         SimulatedExchange(None, venue="kraken")
     with pytest.raises(InvalidInputError, match="market"):
         SimulatedExchange(None, venue="binance", market="coinm")
+    with pytest.raises(InvalidInputError, match="ping_interval"):
+        SimulatedExchange(None, venue="binance", ping_interval=0)
 
     async def scenario() -> None:
         async with SimulatedExchange(pair_market(), venue="binance", limit=1) as ex:

@@ -141,7 +141,8 @@ class BinanceExchange:
 
     ``source``: a simulated market (or raw OKX frames) whose ``books`` and ``trades`` drive the
     books. ``speed`` paces a timed source at that multiple of simulated time (None: as fast as
-    the clients read); ``limit`` stops after that many source frames. ``restamp`` stamps
+    the venue converts frames; each client's frames wait in its own unbounded queue, so use
+    ``limit`` or ``speed`` with a client that reads slowly); ``limit`` stops after that many source frames. ``restamp`` stamps
     ``E``/``T`` with the wall clock (ms) instead of the simulated time. The first book
     snapshots of the source are applied at start, so REST answers before any diff is sent;
     the rest starts with the first connection (``autostart``) or :meth:`start_source`.
@@ -185,6 +186,12 @@ class BinanceExchange:
         self.pong_timeout = (60.0 if spot else 600.0) if pong_timeout is None else pong_timeout
         self.max_connection_age = max_connection_age
         self.shutdown_grace = shutdown_grace
+        for name in ("ping_interval", "pong_timeout", "max_connection_age"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise InvalidInputError(f"{name} must be a positive number of seconds, not {value}")
+        if not shutdown_grace >= 0:
+            raise InvalidInputError(f"shutdown_grace must be >= 0 seconds, not {shutdown_grace}")
         self.snapshot_inside_event = snapshot_inside_event
         self.venue = BinanceVenue(market, seed=seed)
         for record in [*_instruments(source), *(instruments or ())]:
