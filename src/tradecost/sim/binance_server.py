@@ -142,8 +142,9 @@ class BinanceExchange:
     ``source``: a simulated market (or raw OKX frames) whose ``books`` and ``trades`` drive the
     books. ``speed`` paces a timed source at that multiple of simulated time (None: as fast as
     the venue converts frames; each client's frames wait in its own unbounded queue, so use
-    ``limit`` or ``speed`` with a client that reads slowly); ``limit`` stops after that many source frames. ``restamp`` stamps
-    ``E``/``T`` with the wall clock (ms) instead of the simulated time. The first book
+    ``limit`` or ``speed`` with a client that reads slowly); ``limit`` stops after that many
+    source frames. ``restamp`` stamps ``E``/``T`` with the wall clock (ms) instead of the
+    simulated time. The first book
     snapshots of the source are applied at start, so REST answers before any diff is sent;
     the rest starts with the first connection (``autostart``) or :meth:`start_source`.
     ``snapshot_inside_event`` makes REST depth show the book part-way through the last diff
