@@ -590,7 +590,8 @@ class BinanceExchange:
                 body = self.venue.depth(
                     query, now, stale=stale, inside_event=self.snapshot_inside_event
                 )
-                if stale:
+                # counted (and used up) only when the book shown is really an older one
+                if stale and body["lastUpdateId"] < self.venue.last_update_id(query["symbol"]):
                     self._stale_snapshots -= 1
                     self.injected["stale_snapshot"] += 1
             elif url.path == self.rest_paths["info"]:
