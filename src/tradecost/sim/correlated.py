@@ -30,7 +30,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -118,7 +118,6 @@ class _LegState:
     log_p0: float
     spread: float = 0.0
     factor: float = 0.0  # the leg's own factor when common_factor=False
-    pending: list[TimedFrame] = field(default_factory=list)
 
 
 class CorrelatedMarket:
