@@ -1439,6 +1439,15 @@ cdef class Engine:
         """The latent efficient price, ticks."""
         return self.fair
 
+    def set_fair(self, double ticks):
+        """Move the latent efficient price to ``ticks`` (>= 1) from outside, e.g. to a common
+        factor shared by several markets. The next order-flow event is drawn afresh at the new
+        total rate (the clocks are Poisson, so redrawing from now is exact)."""
+        if not ticks >= 1.0:
+            raise ValueError(f"fair price must be >= 1 tick, got {ticks}")
+        self.fair = ticks
+        self._schedule_next_event()
+
     @property
     def best_ticks(self):
         return (self.best[BID], self.best[ASK])

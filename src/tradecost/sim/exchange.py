@@ -185,10 +185,22 @@ class SimulatedExchange:
     tests can shrink OKX's 30 s / 60 s timers.
     """
 
+    def __new__(cls, source: Any = None, *args: Any, venue: str = "okx", **kwargs: Any) -> Any:
+        """``venue="binance"`` builds the Binance server instead (see
+        :class:`tradecost.sim.binance_server.BinanceExchange`; ``market="spot" | "usdm"``)."""
+        if venue == "binance":
+            from tradecost.sim.binance_server import BinanceExchange
+
+            return BinanceExchange(source, *args, **kwargs)
+        if venue != "okx":
+            raise InvalidInputError(f"venue must be 'okx' or 'binance', not {venue!r}")
+        return super().__new__(cls)
+
     def __init__(
         self,
         source: Any = None,
         *,
+        venue: str = "okx",
         host: str = "127.0.0.1",
         port: int = 0,
         checksum: str = "crc32",

@@ -1,0 +1,617 @@
+"""A local server that speaks Binance's public market-data WebSocket and REST, with faults.
+
+The thin asyncio shell around :class:`tradecost.sim.binance_protocol.BinanceVenue`: it pulls raw
+OKX frames from a simulated market (:class:`~tradecost.sim.SimulatedMarket` or
+:class:`~tradecost.sim.correlated.CorrelatedMarket`), lets the venue turn them into Binance
+messages, and serves them on 127.0.0.1. Usually built as ``SimulatedExchange(market,
+venue="binance", market="spot" | "usdm")``; see ``docs/feed.md`` and the module docstring of
+:mod:`tradecost.sim.binance_protocol` for the message shapes.
+
+Paths (WebSocket and REST on one port; ``url`` is the WebSocket base, ``rest_url`` the REST base):
+
+* spot: ``/ws/<stream>`` (raw), ``/ws`` then ``SUBSCRIBE``, ``/stream?streams=a/b`` (combined,
+  each message ``{"stream": name, "data": payload}``); REST ``/api/v3/depth``,
+  ``/api/v3/exchangeInfo``;
+* USDⓈ-M (the 2026 split): ``/public/ws/...`` and ``/public/stream?...`` serve depth,
+  ``/market/ws/...`` and ``/market/stream?...`` serve trades; a stream on the other path is
+  accepted and never sent. The retired paths ``/ws/...`` and ``/stream?...`` accept the
+  connection and then send nothing at all, as reported for the real venue; REST
+  ``/fapi/v1/depth``, ``/fapi/v1/exchangeInfo``.
+
+``SUBSCRIBE``/``UNSUBSCRIBE``/``LIST_SUBSCRIPTIONS`` with ids and their replies; a ping frame every
+``ping_interval`` seconds (spot 20 s, USDⓈ-M 180 s) and a close when no pong came within
+``pong_timeout`` (60 s / 600 s; close code 1008); connections are closed (1001) after
+``max_connection_age`` seconds (24 h).
+
+Faults (:meth:`BinanceExchange.inject`), counted in ``exchange.injected`` when applied:
+
+* ``drop``, ``duplicate``, ``reorder`` act on the next depth diff(s) sent to each open session
+  (``symbol`` restricts them): a lost, repeated or swapped message;
+* ``gap``: the next diff of a symbol breaks the id chain for everyone (spot ``U`` jumps, futures
+  ``pu`` is not the previous ``u``) while the content stays complete;
+* ``stale_snapshot``: the next ``count`` REST depth answers show an old book (its
+  ``lastUpdateId`` is older than diffs already sent), so a client must refetch;
+* ``garbage`` (frames that are not JSON / not a Binance message), ``disconnect`` (TCP abort, no
+  close frame), ``silent`` (nothing at all, pings included, for ``duration`` seconds; what a
+  client misses meanwhile is lost) and ``shutdown`` (``{"e":"serverShutdown","E":ms}``, then a
+  close 1001 after ``shutdown_grace`` seconds) act at once on every open session. The
+  ``serverShutdown`` event is sent bare, also on combined streams (it belongs to no stream).
+
+Not served: ``bookTicker``, partial depth (``@depth5``...), klines; such names are accepted and
+stay silent. Incoming-message rate limits are not enforced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from tradecost.errors import InvalidInputError
+from tradecost.sim.binance_protocol import (
+    MARKETS,
+    BinanceVenue,
+    Push,
+    RestError,
+    StreamName,
+    handle_request,
+    parse_stream,
+    parse_streams_query,
+)
+from tradecost.sim.levels import LevelBook
+
+__all__ = ["BinanceExchange"]
+
+FRAME_FAULTS = frozenset({"drop", "duplicate", "reorder"})
+IMMEDIATE_FAULTS = frozenset({"garbage", "disconnect", "silent", "shutdown"})
+FAULTS = FRAME_FAULTS | IMMEDIATE_FAULTS | {"gap", "stale_snapshot"}
+GARBAGE_FRAMES = ("}{ not json", '{"stream":"btcusdt@depth@100ms","data":', "\x00\xff", "[1,2,3]")
+SPOT_REST = {"depth": "/api/v3/depth", "info": "/api/v3/exchangeInfo"}
+USDM_REST = {"depth": "/fapi/v1/depth", "info": "/fapi/v1/exchangeInfo"}
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class _Fault:
+    kind: str
+    symbol: str | None
+    remaining: int
+
+
+@dataclass(eq=False)
+class _Session:
+    ws: ServerConnection
+    combined: bool
+    path: str  # "all" (spot), "public" / "market" (USDⓈ-M), "legacy" (silent)
+    streams: dict[str, StreamName] = field(default_factory=dict)
+    faults: list[_Fault] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)  # reorder: symbol -> frame held back
+    silent_until: float = 0.0
+    opened: float = field(default_factory=time.monotonic)
+    ping_sent: float = 0.0
+    ping_waiter: Any = None
+    #: frames waiting for this client; one writer task per session drains it, so a client
+    #: that stops reading holds up nobody else (the pump never waits on a socket)
+    outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    shutting_down: bool = False
+
+
+def _timed_frames(source: Any, limit: int | None) -> Iterator[tuple[int | None, str]]:
+    if source is None:
+        return iter(())
+    if callable(getattr(source, "events", None)):
+        timed = source.events() if limit is None else source.events(n=limit)
+        return ((int(event.ts_ns), event.frame) for event in timed)
+    frames = iter(source)
+    if limit is not None:
+        frames = itertools.islice(frames, limit)
+    return ((None, frame.decode() if isinstance(frame, bytes) else frame) for frame in frames)
+
+
+def _instruments(source: Any) -> list[Mapping[str, str]]:
+    markets = getattr(source, "markets", None)
+    if isinstance(markets, Mapping):  # a CorrelatedMarket
+        return [market.instrument for market in markets.values()]
+    instrument = getattr(source, "instrument", None)
+    return [instrument] if isinstance(instrument, Mapping) else []
+
+
+class BinanceExchange:
+    """A local Binance market-data server (spot or USDⓈ-M). ``async with`` starts and stops it.
+
+    ``source``: a simulated market (or raw OKX frames) whose ``books`` and ``trades`` drive the
+    books. ``speed`` paces a timed source at that multiple of simulated time (None: as fast as
+    the venue converts frames; each client's frames wait in its own unbounded queue, so use
+    ``limit`` or ``speed`` with a client that reads slowly); ``limit`` stops after that many
+    source frames. ``restamp`` stamps ``E``/``T`` with the wall clock (ms) instead of the
+    simulated time. The first book
+    snapshots of the source are applied at start, so REST answers before any diff is sent;
+    the rest starts with the first connection (``autostart``) or :meth:`start_source`.
+    ``snapshot_inside_event`` makes REST depth show the book part-way through the last diff
+    event (``lastUpdateId`` strictly inside its ``[U, u]``; see ``BinanceVenue.depth``).
+    """
+
+    def __init__(
+        self,
+        source: Any = None,
+        *,
+        market: str = "spot",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        speed: float | None = None,
+        limit: int | None = None,
+        autostart: bool = True,
+        restamp: bool = True,
+        ping_interval: float | None = None,
+        pong_timeout: float | None = None,
+        max_connection_age: float = 86_400.0,
+        shutdown_grace: float = 1.0,
+        instruments: list[Mapping[str, str]] | None = None,
+        snapshot_inside_event: bool = False,
+        seed: int = 0,
+    ) -> None:
+        if market not in MARKETS:
+            raise InvalidInputError(f"market must be one of {MARKETS}, not {market!r}")
+        if speed is not None and not speed > 0:
+            raise InvalidInputError(f"speed must be positive (or None for no pacing), not {speed}")
+        self.source = source
+        self.market = market
+        self.host = host
+        self.port = port
+        self.speed = speed
+        self.limit = limit
+        self.autostart = autostart
+        self.restamp = restamp
+        spot = market == "spot"
+        self.ping_interval = (20.0 if spot else 180.0) if ping_interval is None else ping_interval
+        self.pong_timeout = (60.0 if spot else 600.0) if pong_timeout is None else pong_timeout
+        self.max_connection_age = max_connection_age
+        self.shutdown_grace = shutdown_grace
+        for name in ("ping_interval", "pong_timeout", "max_connection_age"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise InvalidInputError(f"{name} must be a positive number of seconds, not {value}")
+        if not shutdown_grace >= 0:
+            raise InvalidInputError(f"shutdown_grace must be >= 0 seconds, not {shutdown_grace}")
+        self.snapshot_inside_event = snapshot_inside_event
+        self.venue = BinanceVenue(market, seed=seed)
+        for record in [*_instruments(source), *(instruments or ())]:
+            self.venue.add_instrument(record)
+        self.rest_paths = SPOT_REST if spot else USDM_REST
+        self.injected: Counter[str] = Counter()
+        self.frames_published = 0
+        self.frames_sent = 0
+        self.pings_sent = 0
+        self.pongs_received = 0
+        self.rest_requests: Counter[str] = Counter()
+        self._stale_snapshots = 0
+        self._sessions: set[_Session] = set()
+        self._server: Server | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._start = asyncio.Event()
+        self._running = asyncio.Event()
+        self._running.set()
+        self._done = asyncio.Event()
+        self._frames = _timed_frames(source, limit)
+        self._pending: tuple[int | None, str] | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def __aenter__(self) -> BinanceExchange:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Apply the source's opening snapshots, listen, and start the pump and the timers."""
+        self._prime()
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.port,
+            process_request=self._process_request,
+            ping_interval=None,
+            compression=None,
+            max_queue=None,
+        )
+        self.port = int(next(iter(self._server.sockets)).getsockname()[1])
+        self._tasks = [
+            asyncio.create_task(self._pump(), name="binance-pump"),
+            asyncio.create_task(self._timers(), name="binance-timers"),
+        ]
+
+    async def stop(self) -> None:
+        """Close every socket and the listener."""
+        for task in self._tasks:
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._server is not None:
+            self._server.close(close_connections=True)
+            await self._server.wait_closed()
+            self._server = None
+
+    @property
+    def url(self) -> str:
+        """WebSocket base, ``ws://127.0.0.1:<port>`` (as ``wss://stream.binance.com:9443`` /
+        ``wss://fstream.binance.com``): append ``/ws/<stream>``, ``/stream?streams=...``, or on
+        USDⓈ-M ``/public/...`` and ``/market/...``."""
+        return f"ws://{self.host}:{self.port}"
+
+    @property
+    def rest_url(self) -> str:
+        """REST base, ``http://127.0.0.1:<port>`` (as ``https://api.binance.com`` /
+        ``https://fapi.binance.com``)."""
+        return f"http://{self.host}:{self.port}"
+
+    def stream_url(self, *streams: str, combined: bool = True) -> str:
+        """Full URL for ``streams`` on this market's live path (USDⓈ-M: by stream kind)."""
+        if not streams:
+            raise InvalidInputError("give at least one stream name")
+        prefix = ""
+        if self.market == "usdm":
+            parsed = [parse_stream(name) for name in streams]
+            paths = {stream.path if stream is not None else "" for stream in parsed}
+            if len(paths) != 1 or "" in paths:
+                raise InvalidInputError(
+                    f"USDⓈ-M serves depth on /public and trades on /market; got {list(streams)}"
+                )
+            prefix = "/" + paths.pop()
+        if combined:
+            return f"{self.url}{prefix}/stream?streams={'/'.join(streams)}"
+        if len(streams) != 1:
+            raise InvalidInputError("a raw stream URL names one stream")
+        return f"{self.url}{prefix}/ws/{streams[0]}"
+
+    def start_source(self) -> None:
+        self._start.set()
+
+    def pause(self) -> None:
+        """Stop pulling frames from the source until :meth:`resume`."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def source_done(self) -> bool:
+        return self._done.is_set()
+
+    async def wait_source_done(self) -> None:
+        """Wait until the source is exhausted and every frame has been sent."""
+        await self._done.wait()
+
+    @property
+    def connections(self) -> int:
+        return len(self._sessions)
+
+    # ----------------------------------------------------------------- truth, for tests
+
+    def true_book(self, symbol: str) -> LevelBook:
+        """The exact book of ``symbol`` (Binance wire strings) every synced client must hold."""
+        return self.venue.true_book(symbol)
+
+    def last_update_id(self, symbol: str) -> int:
+        return self.venue.last_update_id(symbol)
+
+    # ----------------------------------------------------------------- faults
+
+    def inject(
+        self,
+        kind: str,
+        *,
+        symbol: str | None = None,
+        count: int = 1,
+        duration: float = 1.0,
+    ) -> None:
+        """Inject a fault (see the module docstring). ``count`` repeats a frame fault (per
+        session) or a stale snapshot; ``duration`` is the length of ``silent``, seconds."""
+        if kind not in FAULTS:
+            raise InvalidInputError(f"unknown fault {kind!r}; choose from {sorted(FAULTS)}")
+        if count < 1:
+            raise InvalidInputError(f"count must be >= 1, not {count}")
+        if symbol is not None and symbol not in self.venue.symbols:
+            raise InvalidInputError(f"unknown symbol {symbol!r}; listed: {self.venue.symbols}")
+        if kind == "gap":  # applied to the next diff of each symbol, for every client
+            self.venue.inject_gap(symbol)
+            self.injected["gap"] += 1 if symbol is not None else len(self.venue.symbols)
+            return
+        if kind == "stale_snapshot":
+            self._stale_snapshots += count
+            return
+        for session in [s for s in self._sessions if s.path != "legacy"]:
+            if kind in FRAME_FAULTS:
+                session.faults.append(_Fault(kind, symbol, count))
+            elif kind == "garbage":
+                for _ in range(count):
+                    frame = GARBAGE_FRAMES[self.injected["garbage"] % len(GARBAGE_FRAMES)]
+                    self._send(session, frame, force=True)
+                    self.injected["garbage"] += 1
+            elif kind == "disconnect":
+                transport = session.ws.transport
+                if transport is not None and not transport.is_closing():
+                    transport.abort()
+                    self.injected["disconnect"] += 1
+            elif kind == "silent":
+                session.silent_until = time.monotonic() + duration
+                self.injected["silent"] += 1
+            elif kind == "shutdown":
+                self._spawn(self._shutdown(session))
+                self.injected["shutdown"] += 1
+
+    def end_silence(self) -> None:
+        """End a ``silent`` fault now on every session (instead of waiting for its duration)."""
+        for session in self._sessions:
+            session.silent_until = 0.0
+
+    async def _shutdown(self, session: _Session) -> None:
+        self._send(session, _dumps({"e": "serverShutdown", "E": _now_ms()}), force=True)
+        session.shutting_down = True  # nothing more is queued; what is queued is delivered
+        await asyncio.sleep(self.shutdown_grace)
+        await session.outbox.join()
+        await session.ws.close(1001, "server shutdown")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.append(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
+
+    # ----------------------------------------------------------------- source
+
+    def _prime(self) -> None:
+        """Apply the opening book snapshots so REST has a book before anyone connects."""
+        for ts, frame in self._frames:
+            message = json.loads(frame)
+            if not (isinstance(message, dict) and message.get("action") == "snapshot"):
+                self._pending = (ts, frame)
+                return
+            self.venue.on_source(message, _now_ms() if self.restamp else None)
+            self.frames_published += 1
+        self._frames = iter(())
+
+    async def _pump(self) -> None:
+        await self._start.wait()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        first_ts: int | None = None
+        pending = [self._pending] if self._pending is not None else []
+        for n, (ts, frame) in enumerate(itertools.chain(pending, self._frames)):
+            if not self._running.is_set():
+                await self._running.wait()
+            if self.speed is not None and ts is not None:
+                if first_ts is None:
+                    first_ts = ts
+                delay = started + (ts - first_ts) / 1e9 / self.speed - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await self.publish(frame)
+            if n % 64 == 63:
+                await asyncio.sleep(0)
+        self._done.set()
+
+    async def publish(self, frame: str | bytes) -> None:
+        """Feed one raw OKX frame through the venue and send what it produces."""
+        message = json.loads(frame)
+        if not isinstance(message, dict):
+            return
+        pushes = self.venue.on_source(message, _now_ms() if self.restamp else None)
+        self.frames_published += 1
+        for push in pushes:
+            await self._broadcast(push)
+
+    async def _broadcast(self, push: Push) -> None:
+        texts: dict[tuple[str, bool], str] = {}  # rendered once per stream name and form
+        for session in list(self._sessions):
+            for name, stream in list(session.streams.items()):
+                if stream.symbol != push.symbol or not _serves(session, stream, push.kind):
+                    continue
+                key = (name if session.combined else "", session.combined)
+                frame = texts.get(key)
+                if frame is None:
+                    body = {"stream": name, "data": push.payload} if session.combined else None
+                    frame = texts[key] = _dumps(push.payload if body is None else body)
+                if push.kind == "depth":
+                    await self._send_depth(session, push.symbol, frame)
+                else:
+                    self._send(session, frame)
+
+    async def _send_depth(self, session: _Session, symbol: str, frame: str) -> None:
+        fault = None
+        for candidate in session.faults:
+            if candidate.symbol in (None, symbol):
+                fault = candidate
+                break
+        if fault is not None:
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                session.faults.remove(fault)
+            self.injected[fault.kind] += 1
+            if fault.kind == "drop":
+                return
+            if fault.kind == "reorder" and symbol not in session.held:
+                session.held[symbol] = frame
+                return
+            if fault.kind == "duplicate":
+                self._send(session, frame)
+        self._send(session, frame)
+        held = session.held.pop(symbol, None)
+        if held is not None:
+            self._send(session, held)
+
+    def _send(self, session: _Session, text: str, *, force: bool = False) -> None:
+        if session.path == "legacy" or session.shutting_down:
+            return
+        if not force and session.silent_until:
+            if time.monotonic() < session.silent_until:
+                return
+            session.silent_until = 0.0
+        session.outbox.put_nowait(text)
+
+    async def _writer(self, session: _Session) -> None:
+        while True:
+            text = await session.outbox.get()
+            try:
+                await session.ws.send(text)
+            except ConnectionClosed:
+                return
+            finally:
+                session.outbox.task_done()
+            self.frames_sent += 1
+
+    # ----------------------------------------------------------------- timers
+
+    async def _timers(self) -> None:
+        """Ping frames, pong deadlines, and the 24-hour connection limit."""
+        tick = max(0.005, min(self.ping_interval, self.pong_timeout, self.max_connection_age) / 4)
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            for session in list(self._sessions):
+                if now - session.opened >= self.max_connection_age:
+                    self._spawn(session.ws.close(1001, "connection lifetime exceeded"))
+                    continue
+                if session.path == "legacy" or now < session.silent_until:
+                    continue
+                waiter = session.ping_waiter
+                if waiter is not None:
+                    if waiter.done():
+                        session.ping_waiter = None
+                        self.pongs_received += 1
+                    elif now - session.ping_sent >= self.pong_timeout:
+                        self._spawn(session.ws.close(1008, "pong timeout"))
+                        continue
+                if session.ping_waiter is None and now - session.ping_sent >= self.ping_interval:
+                    # bounded: a client that stopped reading must not hold up the others
+                    with contextlib.suppress(ConnectionClosed, TimeoutError):
+                        session.ping_waiter = await asyncio.wait_for(session.ws.ping(), 1.0)
+                        session.ping_sent = now
+                        self.pings_sent += 1
+
+    # ----------------------------------------------------------------- connections
+
+    def _route(self, path: str) -> tuple[str, bool, list[StreamName]] | None:
+        """``(path kind, combined, initial streams)`` for a WebSocket path, None if unknown."""
+        url = urlsplit(path)
+        parts = url.path.rstrip("/").split("/")[1:]
+        kind = "all"
+        if self.market == "usdm":
+            if parts and parts[0] in ("public", "market"):
+                kind, parts = parts[0], parts[1:]
+            else:
+                kind = "legacy"
+        if not parts:
+            return None
+        if parts[0] == "ws":
+            streams = [parse_stream(name) for name in parts[1:]]
+            if any(stream is None for stream in streams):
+                return None
+            return kind, False, [s for s in streams if s is not None]
+        if parts[0] == "stream" and len(parts) == 1:
+            query = parse_qs(url.query).get("streams", [""])[0]
+            parsed = parse_streams_query(query)
+            if parsed is None:
+                return None
+            return kind, True, parsed
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        route = self._route(ws.request.path if ws.request is not None else "/ws")
+        assert route is not None  # process_request refused every other path
+        kind, combined, streams = route
+        session = _Session(ws, combined, kind)
+        session.ping_sent = time.monotonic()
+        for stream in streams:
+            session.streams[stream.name] = stream
+        self._sessions.add(session)
+        writer = asyncio.create_task(self._writer(session), name="binance-writer")
+        if self.autostart and self.source is not None:
+            self._start.set()
+        try:
+            async for message in ws:
+                if kind == "legacy":
+                    continue
+                text = message.decode(errors="replace") if isinstance(message, bytes) else message
+                reply = handle_request(text, session.streams)
+                for stream in reply.subscribe:
+                    session.streams[stream.name] = stream
+                for name in reply.unsubscribe:
+                    session.streams.pop(name, None)
+                self._send(session, _dumps(reply.message))
+        except ConnectionClosed:
+            pass
+        finally:
+            self._sessions.discard(session)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    # ----------------------------------------------------------------- REST
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        url = urlsplit(request.path)
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            if self._route(request.path) is not None:
+                return None
+            return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+        query = {key: values[0] for key, values in parse_qs(url.query).items()}
+        now = _now_ms()
+        try:
+            if url.path == self.rest_paths["depth"]:
+                self.rest_requests["depth"] += 1
+                stale = self._stale_snapshots > 0
+                body = self.venue.depth(
+                    query, now, stale=stale, inside_event=self.snapshot_inside_event
+                )
+                # counted (and used up) only when the book shown is really an older one
+                if stale and body["lastUpdateId"] < self.venue.last_update_id(query["symbol"]):
+                    self._stale_snapshots -= 1
+                    self.injected["stale_snapshot"] += 1
+            elif url.path == self.rest_paths["info"]:
+                self.rest_requests["exchangeInfo"] += 1
+                body = self.venue.exchange_info(query, now)
+            else:
+                return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+            status = HTTPStatus.OK
+        except RestError as exc:
+            status, body = HTTPStatus(exc.status), exc.body
+        response = connection.respond(status, _dumps(body))
+        headers = Headers(response.headers)
+        del headers["Content-Type"]
+        headers["Content-Type"] = "application/json"
+        return Response(response.status_code, response.reason_phrase, headers, response.body)
+
+
+def _serves(session: _Session, stream: StreamName, kind: str) -> bool:
+    """Whether ``stream`` on this session's path carries a push of ``kind``."""
+    wanted = {"depth@100ms": "depth", "depth": "depth", "trade": "trade", "aggTrade": "aggTrade"}
+    if wanted.get(stream.kind) != kind:
+        return False
+    return session.path == "all" or session.path == stream.path
