@@ -55,10 +55,13 @@ from tradecost.side import Side  # noqa: E402
 
 if TYPE_CHECKING:
     from tradecost.models import MakerTakerClassifier, SlippageRegressor
+    from tradecost.store import TickStore
 
 #: imported on first use: they need scikit-learn (and SciPy), about 100 MB resident and a second
 #: of start-up that a process which only prices books (or loads fitted models) never pays
 _LAZY = {"MakerTakerClassifier": "tradecost.models", "SlippageRegressor": "tradecost.models"}
+#: the tick store: imported on first use, and pandas with it
+_LAZY["TickStore"] = "tradecost.store"
 
 
 def __getattr__(name: str) -> Any:
@@ -118,3 +121,4 @@ __all__ += [
     "UnverifiedFeeTableWarning",
 ]
 __all__ += ["MakerTakerClassifier", "SlippageRegressor"]
+__all__ += ["TickStore"]
