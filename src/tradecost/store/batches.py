@@ -98,8 +98,15 @@ def _integers(name: str, values: Sequence[Any]) -> npt.NDArray[np.int64]:
 def _positive(name: str, values: Sequence[Any]) -> npt.NDArray[np.float64]:
     try:
         array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidTradeError(f"{name} must be numbers: {exc}") from None
+    except (TypeError, ValueError):
+        for row, value in enumerate(values):
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                raise InvalidTradeError(
+                    f"row {row}: {name} {value!r} must be a finite number greater than zero"
+                ) from None
+        raise InvalidTradeError(f"{name} must be one number per trade") from None
     if array.ndim != 1:
         raise InvalidTradeError(f"{name} must be one number per trade")
     bad = np.flatnonzero(~(np.isfinite(array) & (array > 0)))

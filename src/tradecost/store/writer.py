@@ -165,8 +165,8 @@ class Writer:
                         done.append((job.future, result))
                     if isinstance(result, int):
                         pending_rows += result
-                if pending_rows >= self.batch_rows:
-                    break
+                if pending_rows >= self.batch_rows or job.future is not None:
+                    break  # a full batch, or a caller waiting for this job: commit now
                 timeout = deadline - time.monotonic()
                 try:
                     item = (
