@@ -42,7 +42,7 @@ log = logging.getLogger("tradecost.store")
 T = TypeVar("T")
 
 _INT64_MAX = 2**63 - 1
-_SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "REAL", bool: "INTEGER"}
+_SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "REAL", bool: "BOOLEAN"}
 
 
 def _estimate_columns() -> dict[str, str]:
@@ -605,7 +605,8 @@ class TickStore:
             f"WHERE instrument_id IN ({marks}) AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns"
         )
         rows = self._read(lambda c: c.execute(sql, (*ids, start, end)).fetchall()) if ids else []
-        return pd.DataFrame(rows, columns=["ts_ns", "local_ts_ns", "n_bids", "n_asks"])
+        names = ["ts_ns", "local_ts_ns", "n_bids", "n_asks"]
+        return _typed_frame(rows, names, dict.fromkeys(names, "INTEGER"))
 
     # ---------------------------------------------------------------- cost estimates
 
@@ -668,9 +669,10 @@ class TickStore:
 
         start, end = _time_range(start_ns, end_ns)
         ids, _, _ = self._select(symbol, exchange)
+        types = {"exchange": "TEXT", "symbol": "TEXT", **_estimate_columns()}
         names = list(_estimate_columns())
         if not ids:
-            return pd.DataFrame(columns=["exchange", "symbol", *names])
+            return _typed_frame([], list(types), types)
         marks = ",".join("?" * len(ids))
         sql = (
             f"SELECT i.exchange, i.symbol, {', '.join('e.' + n for n in names)} FROM estimates e "
@@ -679,7 +681,7 @@ class TickStore:
             "ORDER BY e.local_ts, e.estimate_id"
         )
         rows = self._read(lambda c: c.execute(sql, (*ids, start, end)).fetchall())
-        return pd.DataFrame(rows, columns=["exchange", "symbol", *names])
+        return _typed_frame(rows, list(types), types)
 
     # ---------------------------------------------------------------- import / export
 
@@ -779,6 +781,27 @@ class TickStore:
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("read-only" if self.read_only else "open")
         return f"TickStore({self.path!r}, {state})"
+
+
+def _typed_frame(
+    rows: list[tuple[Any, ...]], names: list[str], types: Mapping[str, str]
+) -> pd.DataFrame:
+    """A frame whose INTEGER columns stay exact (pandas' nullable Int64, never float64)."""
+    import pandas as pd
+
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    data: dict[str, Any] = {}
+    for name, values in zip(names, columns, strict=True):
+        kind = types.get(name, "TEXT")
+        if kind == "INTEGER":
+            data[name] = pd.array(list(values), dtype="Int64")
+        elif kind == "BOOLEAN":
+            data[name] = pd.array([None if v is None else bool(v) for v in values], "boolean")
+        elif kind == "REAL":
+            data[name] = np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+        else:
+            data[name] = np.asarray(values, dtype=object)
+    return pd.DataFrame(data)
 
 
 def _frame_from_rows(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
