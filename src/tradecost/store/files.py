@@ -142,7 +142,9 @@ def read_ohlc(source: Any, interval: str | int | None = None) -> ImportedBars:
         text = raw[name]
         values = pd.to_numeric(text, errors="coerce").astype(np.float64).to_numpy()
         required = name in PRICE_COLUMNS
-        blank = text.astype(str).str.strip().isin(["", "nan", "NaN"]) if not required else None
+        blank = None
+        if not required:  # an empty optional cell is a missing value, not an error
+            blank = text.isna() | text.astype(str).str.strip().isin(["", "nan", "NaN"])
         bad = ~np.isfinite(values)
         if blank is not None:
             bad &= ~blank.to_numpy()

@@ -595,7 +595,6 @@ class TickStore:
         end_ns: int | None = None,
     ) -> pd.DataFrame:
         """When snapshots were taken: ``ts_ns``, ``local_ts_ns``, ``n_bids``, ``n_asks``."""
-        import pandas as pd
 
         start, end = _time_range(start_ns, end_ns)
         ids, _, _ = self._select(symbol, exchange)
@@ -665,7 +664,6 @@ class TickStore:
     ) -> pd.DataFrame:
         """Stored estimates with ``start_ns <= local_ts < end_ns``, oldest first, with the
         columns of ``simulate --log`` (``flags`` joined by ``|``) and ``exchange``."""
-        import pandas as pd
 
         start, end = _time_range(start_ns, end_ns)
         ids, _, _ = self._select(symbol, exchange)
