@@ -119,7 +119,10 @@ def _positive(name: str, values: Sequence[Any]) -> npt.NDArray[np.float64]:
 
 
 def _sides(values: Sequence[Any]) -> npt.NDArray[np.int8]:
-    text = np.asarray([str(value) for value in values])
+    if set(map(type, values)) <= {str}:
+        text = np.asarray(values)
+    else:  # Side members and other str subclasses: their value
+        text = np.asarray([value if type(value) is str else str(value) for value in values])
     buy = text == "buy"
     sell = text == "sell"
     bad = np.flatnonzero(~(buy | sell))
@@ -132,12 +135,26 @@ def _sides(values: Sequence[Any]) -> npt.NDArray[np.int8]:
 
 
 def _trade_ids(values: Sequence[Any]) -> list[str]:
-    ids = [value if isinstance(value, str) else str(value) for value in values]
-    for row, (raw, text) in enumerate(zip(values, ids, strict=True)):
-        if raw is None or isinstance(raw, float) or not text:
-            raise InvalidTradeError(
-                f"row {row}: trade_id {raw!r} must be a non-empty string or integer"
-            )
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        ids = list(values)
+    elif kinds <= {str, int, np.int64, np.uint64, np.int32}:
+        ids = [value if type(value) is str else str(value) for value in values]
+    else:
+        ids = []
+        for row, value in enumerate(values):
+            if (
+                value is None
+                or isinstance(value, float | bool)
+                or not isinstance(value, str | int | np.integer)
+            ):
+                raise InvalidTradeError(
+                    f"row {row}: trade_id {value!r} must be a non-empty string or integer"
+                )
+            ids.append(value if isinstance(value, str) else str(value))
+    if "" in ids:
+        row = ids.index("")
+        raise InvalidTradeError(f"row {row}: trade_id '' must be a non-empty string or integer")
     return ids
 
 
@@ -196,13 +213,22 @@ def trade_batch(symbol: str, trades: Any) -> TradeBatch:
             if any(value is None for value in local):
                 local = None
         else:
-            for row, item in enumerate(items):
-                if isinstance(item, str | bytes) or not hasattr(item, "__len__") or len(item) != 5:
-                    raise InvalidTradeError(
-                        f"row {row}: {item!r} is not a trade event nor a row "
-                        "(ts_ns, price, size, side, trade_id)"
-                    )
-            ts, price, size, side, ids = (list(column) for column in zip(*items, strict=True))
+            try:
+                columns = list(zip(*items, strict=True))
+            except (TypeError, ValueError):
+                columns = []
+            if len(columns) != 5 or isinstance(items[0], str | bytes):
+                for row, item in enumerate(items):
+                    if (
+                        isinstance(item, str | bytes)
+                        or not hasattr(item, "__len__")
+                        or len(item) != 5
+                    ):
+                        raise InvalidTradeError(
+                            f"row {row}: {item!r} is not a trade event nor a row "
+                            "(ts_ns, price, size, side, trade_id)"
+                        )
+            ts, price, size, side, ids = columns
             local = None
     batch = TradeBatch(
         ts_ns=_integers("ts_ns", ts),

@@ -81,9 +81,9 @@ class TickStore:
     """Ticks into SQLite, bars out: ``store = tc.TickStore("ticks.db")`` (``":memory:"`` works).
 
     One writer thread owns the only writing connection; appends are checked in the caller's
-    thread, queued (``queue_size`` jobs; a full queue makes the producer wait), and committed in
-    batches: at most every ``max_delay_s`` seconds or ``batch_rows`` rows. The file is in WAL mode
-    with ``synchronous=NORMAL``: a crash of the process (even ``kill -9``) loses at most the batch
+    thread, queued (at most ``queue_size`` jobs and ``queue_rows`` rows; beyond that the producer
+    waits, so memory stays flat), and committed in batches: at most every ``max_delay_s`` seconds
+    or ``batch_rows`` rows. The file is in WAL mode with ``synchronous=NORMAL``: a crash of the process (even ``kill -9``) loses at most the batch
     not yet committed, and never leaves a batch half-stored; a power cut may lose the last
     commits too. Readers (this object from any thread, or ``TickStore(path, read_only=True)`` in
     another process) read while the writer writes.
@@ -99,14 +99,17 @@ class TickStore:
         batch_rows: int = 50_000,
         max_delay_s: float = 0.25,
         queue_size: int = 1_024,
+        queue_rows: int = 200_000,
         book_depth: int = 50,
     ) -> None:
         if batch_rows < 1:
             raise InvalidInputError(f"batch_rows must be at least 1, not {batch_rows}")
         if not max_delay_s > 0:
             raise InvalidInputError(f"max_delay_s must be positive, not {max_delay_s}")
-        if queue_size < 1:
-            raise InvalidInputError(f"queue_size must be at least 1, not {queue_size}")
+        if queue_size < 1 or queue_rows < 1:
+            raise InvalidInputError(
+                f"queue_size and queue_rows must be at least 1, not {queue_size}, {queue_rows}"
+            )
         if book_depth < 1:
             raise InvalidInputError(f"book_depth must be at least 1, not {book_depth}")
         self.path = str(path)
@@ -138,6 +141,7 @@ class TickStore:
                     batch_rows=batch_rows,
                     max_delay_s=max_delay_s,
                     queue_size=queue_size,
+                    queue_rows=queue_rows,
                 )
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"{self.path} cannot be opened as a tick store: {exc}") from None
@@ -330,7 +334,7 @@ class TickStore:
             return 0
         instrument_id = self._instrument(exchange, symbol, "trades")
         with self._append_lock:
-            writer.submit(Job(self._insert_trades(instrument_id, batch)))
+            writer.submit(Job(self._insert_trades(instrument_id, batch), rows=len(batch)))
             for live in self._live:
                 if live.wants(exchange, symbol):
                     live.update(batch)
@@ -652,7 +656,7 @@ class TickStore:
             connection.executemany(sql, [(instrument_id, *row) for row in rows])
             return len(rows)
 
-        writer.submit(Job(insert))
+        writer.submit(Job(insert, rows=len(rows)))
         return len(rows)
 
     def estimates(

@@ -29,13 +29,17 @@ __all__ = ["Job", "Writer"]
 class Job:
     """``apply(connection) -> rows written``; ``future`` (optional) gets the result after commit."""
 
-    __slots__ = ("apply", "future")
+    __slots__ = ("apply", "future", "rows")
 
     def __init__(
-        self, apply: Callable[[sqlite3.Connection], Any], future: Future[Any] | None = None
+        self,
+        apply: Callable[[sqlite3.Connection], Any],
+        future: Future[Any] | None = None,
+        rows: int = 1,
     ) -> None:
         self.apply = apply
         self.future = future
+        self.rows = rows  #: what it holds in memory while queued, for the queue's bound
 
 
 _BARRIER = object()  # commit now (a flush)
@@ -52,11 +56,15 @@ class Writer:
         batch_rows: int,
         max_delay_s: float,
         queue_size: int,
+        queue_rows: int = 200_000,
         name: str = "tradecost-store-writer",
     ) -> None:
         self.batch_rows = batch_rows
         self.max_delay_s = max_delay_s
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self.queue_rows = queue_rows
+        self.queued_rows = 0  # rows in queued jobs: producers wait above queue_rows
+        self._room = threading.Condition()
         self.error: BaseException | None = None
         self.deferred: list[BaseException] = []  # failed jobs nobody waits for: raised once
         self.commits = 0
@@ -79,8 +87,14 @@ class Writer:
             raise StoreError("the store is closed")
 
     def submit(self, job: Any) -> None:
-        """Queue a job (waits while the queue is full)."""
+        """Queue a job (waits while the queue is full: ``queue_size`` jobs or ``queue_rows``)."""
         self._check()
+        rows = job.rows if isinstance(job, Job) else 0
+        with self._room:
+            while self.queued_rows and self.queued_rows + rows > self.queue_rows:
+                self._room.wait(0.5)
+                self._check()
+            self.queued_rows += rows
         while True:
             try:
                 self.queue.put(job, timeout=0.5)
@@ -148,6 +162,9 @@ class Writer:
                     done.append((item[1], None))
                     break
                 job: Job = item
+                with self._room:
+                    self.queued_rows -= job.rows
+                    self._room.notify_all()
                 if not in_transaction:
                     connection.execute("BEGIN IMMEDIATE")
                     in_transaction = True
