@@ -83,10 +83,11 @@ class TickStore:
     One writer thread owns the only writing connection; appends are checked in the caller's
     thread, queued (at most ``queue_size`` jobs and ``queue_rows`` rows; beyond that the producer
     waits, so memory stays flat), and committed in batches: at most every ``max_delay_s`` seconds
-    or ``batch_rows`` rows. The file is in WAL mode with ``synchronous=NORMAL``: a crash of the process (even ``kill -9``) loses at most the batch
-    not yet committed, and never leaves a batch half-stored; a power cut may lose the last
-    commits too. Readers (this object from any thread, or ``TickStore(path, read_only=True)`` in
-    another process) read while the writer writes.
+    or ``batch_rows`` rows. The file is in WAL mode with ``synchronous=NORMAL``: a crash of the
+    process (even ``kill -9``) loses at most the batch not yet committed, and never leaves a
+    batch half-stored; a power cut may lose the last commits too. Readers (this object from any
+    thread, or ``TickStore(path, read_only=True)`` in another process) read while the writer
+    writes.
 
     Reads through this object first wait for what it has queued (read your own writes).
     """
