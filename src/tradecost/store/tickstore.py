@@ -158,6 +158,8 @@ class TickStore:
             if not self.memory and mode != "wal":
                 raise StoreError(f"{self.path}: SQLite refused WAL mode (journal_mode={mode})")
             connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA temp_store = MEMORY")
+            connection.execute("PRAGMA cache_size = -32768")  # 32 MiB: the trade-id index stays hot
             self._check_schema(connection)
             connection.execute("BEGIN IMMEDIATE")
             for statement in (TABLES + _estimates_table()).split(";"):
@@ -204,6 +206,8 @@ class TickStore:
                     uri, uri=True, isolation_level=None, check_same_thread=False
                 )
                 connection.execute("PRAGMA busy_timeout = 10000")
+                # bars sort their buckets: in memory that is twice as fast as in a temp file
+                connection.execute("PRAGMA temp_store = MEMORY")
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"{self.path} cannot be read: {exc}") from None
             self._local.connection = connection
