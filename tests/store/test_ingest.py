@@ -282,3 +282,15 @@ def test_bars_of_the_real_capture_trades(okx_captures: Path, tmp_path: Path):
             assert len(got) == len(want) > 0
             np.testing.assert_array_equal(got["close"], want["close"])
             np.testing.assert_allclose(got["volume"], want["volume"], rtol=1e-12)
+
+
+def test_one_writer_per_file(store_path: Path):
+    with TickStore(store_path) as store:
+        store.append_trades("okx", "BTC-USDT", rows(3))
+        with pytest.raises(StoreError, match="another TickStore"):
+            TickStore(store_path)
+        with TickStore(store_path, read_only=True) as reader:  # reading is fine
+            store.flush()  # the reader sees committed data only
+            assert len(reader.trades("BTC-USDT")) == 3
+    with TickStore(store_path) as again:  # the lock goes with the writer
+        assert len(again.trades("BTC-USDT")) == 3

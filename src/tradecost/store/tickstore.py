@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -129,6 +129,7 @@ class TickStore:
         self._readers: list[sqlite3.Connection] = []
         self._next_seq = 0  # owned by the writer thread
         self._writer: Writer | None = None
+        self._lock_file: IO[bytes] | None = None
         if read_only:
             if self.memory:
                 raise InvalidInputError("a read-only store needs a file, not ':memory:'")
@@ -136,6 +137,7 @@ class TickStore:
                 raise StoreError(f"no store at {self.path}")
             self._read(self._check_schema)
         else:
+            self._lock_file = self._take_writer_lock()
             try:
                 self._writer = Writer(
                     self._connect_writer,
@@ -145,10 +147,41 @@ class TickStore:
                     queue_rows=queue_rows,
                 )
             except sqlite3.DatabaseError as exc:
+                self._release_writer_lock()
                 raise StoreError(f"{self.path} cannot be opened as a tick store: {exc}") from None
+            except BaseException:
+                self._release_writer_lock()
+                raise
         self._load_instruments()
 
     # ---------------------------------------------------------------- connections
+
+    def _take_writer_lock(self) -> IO[bytes] | None:
+        """One writing TickStore per file, across processes: an exclusive ``flock`` on
+        ``<file>.lock`` (the OS drops it when the process dies, even by ``kill -9``)."""
+        if self.memory:
+            return None
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; the rule stands, unenforced
+            return None
+        handle = open(self.path + ".lock", "ab")  # noqa: SIM115 (held until close())
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise StoreError(
+                f"{self.path} is being written by another TickStore (one writer per file: "
+                "SQLite before 3.51.3 can corrupt a WAL file written by two connections); "
+                "open it with read_only=True to read"
+            ) from None
+        return handle
+
+    def _release_writer_lock(self) -> None:
+        handle = getattr(self, "_lock_file", None)
+        if handle is not None:
+            handle.close()  # closing the file drops the flock
+            self._lock_file = None
 
     def _connect_writer(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
@@ -771,6 +804,7 @@ class TickStore:
                 readers, self._readers = self._readers, []
             for connection in readers:
                 connection.close()
+            self._release_writer_lock()
         if self._writer is not None and self._writer.error is not None:
             raise StoreError(f"the store's writer failed: {self._writer.error!r}")
 
