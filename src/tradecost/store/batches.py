@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -118,20 +119,18 @@ def _positive(name: str, values: Sequence[Any]) -> npt.NDArray[np.float64]:
     return array
 
 
+_SIDE_SIGN = {"buy": 1, "sell": -1}
+
+
 def _sides(values: Sequence[Any]) -> npt.NDArray[np.int8]:
-    if set(map(type, values)) <= {str}:
-        text = np.asarray(values)
-    else:  # Side members and other str subclasses: their value
-        text = np.asarray([value if type(value) is str else str(value) for value in values])
-    buy = text == "buy"
-    sell = text == "sell"
-    bad = np.flatnonzero(~(buy | sell))
-    if bad.size:
-        row = int(bad[0])
+    # str(Side.BUY) == "buy": hash and equality of a StrEnum member are its value's
+    signs = list(map(_SIDE_SIGN.get, values))
+    if None in signs:
+        row = signs.index(None)
         raise InvalidTradeError(
             f"row {row}: side {values[row]!r} must be 'buy' or 'sell' (the taker's side)"
         )
-    return np.where(buy, 1, -1).astype(np.int8)
+    return np.asarray(signs, dtype=np.int8)
 
 
 def _trade_ids(values: Sequence[Any]) -> list[str]:
@@ -213,11 +212,13 @@ def trade_batch(symbol: str, trades: Any) -> TradeBatch:
             if any(value is None for value in local):
                 local = None
         else:
+            fields: list[list[Any]] = []
             try:
-                columns = list(zip(*items, strict=True))
-            except (TypeError, ValueError):
-                columns = []
-            if len(columns) != 5 or isinstance(items[0], str | bytes):
+                fields = [list(map(itemgetter(i), items)) for i in range(5)]
+                well_formed = set(map(len, items)) == {5}
+            except (TypeError, IndexError, KeyError):
+                well_formed = False
+            if not well_formed or isinstance(items[0], str | bytes):
                 for row, item in enumerate(items):
                     if (
                         isinstance(item, str | bytes)
@@ -228,7 +229,8 @@ def trade_batch(symbol: str, trades: Any) -> TradeBatch:
                             f"row {row}: {item!r} is not a trade event nor a row "
                             "(ts_ns, price, size, side, trade_id)"
                         )
-            ts, price, size, side, ids = columns
+                raise InvalidTradeError("rows must be tuples (ts_ns, price, size, side, trade_id)")
+            ts, price, size, side, ids = fields
             local = None
     batch = TradeBatch(
         ts_ns=_integers("ts_ns", ts),
