@@ -198,3 +198,18 @@ def test_the_file_form_of_record_still_works(okx_captures: Path, tmp_path: Path)
     finally:
         server.kill()
         server.wait()
+
+
+def test_simulate_logs_estimates_into_a_store(tmp_path: Path):
+    db = tmp_path / "estimates.db"
+    result = tradecost(
+        "simulate", "--demo", "--json", "--duration", "3", "--usd", "5000", "--log", str(db)
+    )
+    assert result.returncode == 0, result.stderr
+    printed = [json.loads(line) for line in result.stdout.splitlines()]
+    with TickStore(db, read_only=True) as store:
+        stored = store.estimates("BTC-USDT", exchange="okx")
+    assert len(stored) == len(printed) > 0
+    assert stored["net_cost_usd"].tolist() == [r["net_cost_usd"] for r in printed]
+    assert stored["local_ts"].tolist() == [r["local_ts"] for r in printed]
+    assert stored["flags"].tolist() == ["|".join(r["flags"]) for r in printed]
