@@ -136,11 +136,12 @@ class LiveBars:
         if not fresh:
             return
         with self._lock:
+            latest = next(reversed(self._bars)) if self._bars else None
             for bar in fresh:
                 old = self._bars.get(bar.start_ns)
                 self._bars[bar.start_ns] = bar if old is None else merge(old, bar)
-            if any(a > b for a, b in zip(self._bars, list(self._bars)[1:], strict=False)):
-                self._bars = OrderedDict(sorted(self._bars.items()))
+            if latest is not None and fresh[0].start_ns < latest and len(self._bars) > 1:
+                self._bars = OrderedDict(sorted(self._bars.items()))  # a late bar: reorder
             self._trim()
             self.version += 1
 
