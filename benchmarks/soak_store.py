@@ -26,7 +26,7 @@ def main() -> None:
                 "seconds": round(result.seconds, 2),
                 "trades_per_second": round(result.trades_per_second),
                 "rss_mb_per_tenth": [round(x, 1) for x in result.rss_mb],
-                "rss_growth_after_first_fifth_mb": round(result.growth_after_warmup_mb, 1),
+                "rss_growth_after_first_fifth_mb": round(result.growth_after_mb(2), 1),
                 "file_mb": round(size_mb, 1),
             },
             indent=1,

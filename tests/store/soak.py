@@ -35,11 +35,11 @@ class SoakResult:
     def trades_per_second(self) -> float:
         return self.trades / self.seconds
 
-    @property
-    def growth_after_warmup_mb(self) -> float:
-        """RSS growth from the first fifth of the run to its largest value after it."""
-        warm = self.rss_mb[1]
-        return max(self.rss_mb[1:]) - warm
+    def growth_after_mb(self, tenths: int) -> float:
+        """RSS growth from the sample after ``tenths`` tenths of the run to the largest after it
+        (before that, SQLite's 32 MiB page cache and the writer's queue are still filling)."""
+        warm = self.rss_mb[tenths - 1]
+        return max(self.rss_mb[tenths - 1 :]) - warm
 
 
 def soak(path: Path, n: int, chunk_size: int = 10_000) -> SoakResult:
