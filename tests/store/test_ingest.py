@@ -294,3 +294,23 @@ def test_one_writer_per_file(store_path: Path):
             assert len(reader.trades("BTC-USDT")) == 3
     with TickStore(store_path) as again:  # the lock goes with the writer
         assert len(again.trades("BTC-USDT")) == 3
+
+
+def test_a_store_left_open_commits_at_exit(tmp_path: Path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "t.db"
+    program = (
+        "import sys; from tradecost.store import TickStore\n"
+        "store = TickStore(sys.argv[1], max_delay_s=3600, batch_rows=10**9)\n"
+        "store.append_trades('okx', 'BTC-USDT', [(5, 1.0, 1.0, 'buy', str(i)) for i in range(100)])\n"
+    )
+    subprocess.run([sys.executable, "-c", program, str(path)], check=True, timeout=120)
+    with TickStore(path, read_only=True) as store:
+        assert len(store.trades("BTC-USDT")) == 100
+
+
+def test_a_folder_that_does_not_exist(tmp_path: Path):
+    with pytest.raises(StoreError, match="cannot be opened"):
+        TickStore(tmp_path / "no" / "such" / "folder" / "t.db")

@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -152,6 +153,8 @@ class TickStore:
             except BaseException:
                 self._release_writer_lock()
                 raise
+            # a store never closed still commits what it queued when the interpreter exits
+            weakref.finalize(self, self._writer.close)
         self._load_instruments()
 
     # ---------------------------------------------------------------- connections
@@ -165,7 +168,10 @@ class TickStore:
             import fcntl
         except ImportError:  # Windows: no flock; the rule stands, unenforced
             return None
-        handle = open(self.path + ".lock", "ab")  # noqa: SIM115 (held until close())
+        try:
+            handle = open(self.path + ".lock", "ab")  # noqa: SIM115 (held until close())
+        except OSError as exc:
+            raise StoreError(f"{self.path} cannot be opened as a tick store: {exc}") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
