@@ -213,3 +213,14 @@ def test_simulate_logs_estimates_into_a_store(tmp_path: Path):
     assert stored["net_cost_usd"].tolist() == [r["net_cost_usd"] for r in printed]
     assert stored["local_ts"].tolist() == [r["local_ts"] for r in printed]
     assert stored["flags"].tolist() == ["|".join(r["flags"]) for r in printed]
+
+
+def test_symbols_become_okx_names():
+    from tradecost.errors import InvalidInputError
+    from tradecost.store.cli import _market_symbol
+
+    assert _market_symbol("BTCUSDT") == "BTC-USDT"
+    assert _market_symbol("ethbtc") == "ETH-BTC"
+    assert _market_symbol("BTC-USDT-SWAP") == "BTC-USDT-SWAP"
+    with pytest.raises(InvalidInputError, match="BASE-QUOTE"):
+        _market_symbol("XYZ")

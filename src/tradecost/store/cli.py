@@ -60,32 +60,56 @@ def add_record_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "TUSD", "USD", "EUR", "BTC", "ETH", "BNB")
+
+
+def _market_symbol(symbol: str) -> str:
+    """The simulated market's (OKX-style) name for a symbol: ``BTCUSDT`` → ``BTC-USDT``."""
+    if "-" in symbol:
+        return symbol
+    upper = symbol.upper()
+    for quote in _QUOTES:
+        if upper.endswith(quote) and len(upper) > len(quote):
+            return f"{upper[: -len(quote)]}-{quote}"
+    raise InvalidInputError(f"cannot tell base from quote in {symbol!r}: write it as BASE-QUOTE")
+
+
+async def _demo_exchange(
+    symbols: Sequence[str], stack: contextlib.AsyncExitStack, **venue: Any
+) -> tuple[Any, dict[str, Any]]:
+    """The built-in simulated exchange on 127.0.0.1, one simulated market per symbol."""
+    from tradecost.feeds.okx import Instrument
+    from tradecost.sim import SimulatedExchange, SimulatedMarket
+
+    markets = [
+        SimulatedMarket(symbol=_market_symbol(symbol), seed=DEMO_SEED + n)
+        for n, symbol in enumerate(symbols)
+    ]
+    instruments = {m.symbol: Instrument.from_okx(m.instrument) for m in markets}
+    if len(markets) == 1:
+        source: Any = markets[0]
+    else:  # one server for all: the markets' frames merged in time order
+        source = (
+            (event.ts_ns, event.frame)
+            for event in heapq.merge(*(m.events() for m in markets), key=lambda e: e.ts_ns)
+        )
+    exchange = await stack.enter_async_context(
+        SimulatedExchange(source, speed=1.0, instruments=instruments.values(), **venue)
+    )
+    return exchange, instruments
+
+
 async def _okx_events(
     symbols: Sequence[str], demo: bool, stack: contextlib.AsyncExitStack
 ) -> AsyncIterator[Any]:
-    from tradecost.feeds.okx import Instrument, OKXFeed
+    from tradecost.feeds.okx import OKXFeed
 
     url = None
     instruments = None
     if demo:
-        from tradecost.sim import SimulatedExchange, SimulatedMarket
-
-        markets = [
-            SimulatedMarket(symbol=symbol, seed=DEMO_SEED + n) for n, symbol in enumerate(symbols)
-        ]
-        instruments = {m.symbol: Instrument.from_okx(m.instrument) for m in markets}
-        if len(markets) == 1:
-            source: Any = markets[0]
-        else:  # one server for all: the markets' frames merged in time order
-            source = (
-                (event.ts_ns, event.frame)
-                for event in heapq.merge(*(m.events() for m in markets), key=lambda e: e.ts_ns)
-            )
-        exchange = await stack.enter_async_context(
-            SimulatedExchange(source, speed=1.0, instruments=instruments.values())
-        )
+        exchange, instruments = await _demo_exchange(symbols, stack)
         url = exchange.url
-    feed = await stack.enter_async_context(
+    feed: AsyncIterator[Any] = await stack.enter_async_context(
         OKXFeed(list(symbols), url=url, trades=True, instruments=instruments)
     )
     return feed
@@ -103,16 +127,9 @@ async def _binance_events(
         ) from None
     url = rest_url = None
     if demo:
-        from tradecost.sim import SimulatedExchange, SimulatedMarket
-
-        markets = [
-            SimulatedMarket(symbol=symbol, seed=DEMO_SEED + n) for n, symbol in enumerate(symbols)
-        ]
         try:
-            exchange = await stack.enter_async_context(
-                SimulatedExchange(markets[0], speed=1.0, venue="binance")  # type: ignore[call-arg]
-            )
-        except (TypeError, InvalidInputError) as exc:
+            exchange, _ = await _demo_exchange(symbols, stack, venue="binance")
+        except TypeError as exc:
             raise FeedError(f"the simulated exchange cannot serve Binance here: {exc}") from None
         url, rest_url = exchange.url, exchange.rest_url
     feed: AsyncIterator[Any] = await stack.enter_async_context(
@@ -126,6 +143,8 @@ async def _record(args: argparse.Namespace) -> dict[str, Any]:
     from tradecost.store.tickstore import TickStore
 
     symbols = list(dict.fromkeys(args.symbol or []))
+    if args.exchange == "okx":  # OKX names instruments BASE-QUOTE[-TYPE]
+        symbols = [_market_symbol(symbol) for symbol in symbols]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
