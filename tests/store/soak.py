@@ -3,12 +3,12 @@ tests/store/test_memory.py and benchmarks/soak_store.py)."""
 
 from __future__ import annotations
 
+import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import psutil
 
 from tradecost.store import TickStore
 
@@ -23,6 +23,16 @@ def chunk(start: int, n: int, rng: np.random.Generator) -> list[tuple[int, float
     side = np.where(rng.random(n) < 0.5, "buy", "sell").tolist()
     ids = [str(i) for i in range(start, start + n)]
     return list(zip(ts, price, size, side, ids, strict=True))
+
+
+def rss_mb() -> float:
+    """Resident set size now, in MiB (Linux /proc; elsewhere the peak, from getrusage)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * resource.getpagesize() / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass
@@ -43,7 +53,6 @@ class SoakResult:
 
 
 def soak(path: Path, n: int, chunk_size: int = 10_000) -> SoakResult:
-    process = psutil.Process()
     rng = np.random.default_rng(11)
     template = chunk(0, chunk_size, rng)
     samples: list[float] = []
@@ -59,7 +68,7 @@ def soak(path: Path, n: int, chunk_size: int = 10_000) -> SoakResult:
             ]
             store.append_trades("binance", "BTCUSDT", rows)
             if (start + size) % every == 0:
-                samples.append(process.memory_info().rss / 2**20)
+                samples.append(rss_mb())
         store.flush()
         seconds = time.perf_counter() - started
         assert store.integrity_check() == "ok"
