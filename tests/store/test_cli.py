@@ -69,6 +69,11 @@ def test_record_demo_stores_trades_and_books(recorded):
             assert 2 <= len(times) <= 8  # every 0.5 s of exchange time for ~3 s
             assert (times["ts_ns"].diff().dropna() >= 500_000_000).all()
             assert (times["n_bids"] <= 20).all() and (times["n_asks"] <= 20).all()
+            # books and trades share the exchange's clock: a trade finds the book it met
+            last_trade = int(trades["ts_ns"].iloc[-1])
+            met = store.book_at(symbol, last_trade)
+            assert met is not None
+            assert last_trade - int(times["ts_ns"].iloc[-1]) < 10**9
             book = store.book_at(symbol, int(times["ts_ns"].iloc[-1]))
             assert isinstance(book, tc.OrderBook)
             assert 0 < book.n_bids <= 20 and book.best_bid < book.best_ask

@@ -94,7 +94,11 @@ async def _demo_exchange(
             for event in heapq.merge(*(m.events() for m in markets), key=lambda e: e.ts_ns)
         )
     exchange = await stack.enter_async_context(
-        SimulatedExchange(source, speed=1.0, instruments=instruments.values(), **venue)
+        # restamp=False: books keep the simulated times the trades carry, so a trade can be
+        # priced later on the book it met (book_at)
+        SimulatedExchange(
+            source, speed=1.0, instruments=instruments.values(), restamp=False, **venue
+        )
     )
     return exchange, instruments
 
