@@ -187,3 +187,13 @@ def test_import_rules(store: TickStore, tmp_path: Path):
         store.import_bars("BTC-USDT", good, exchange="csv", interval="1s")
     with pytest.raises(InvalidInputError, match="no CSV file"):
         store.import_bars("Y", tmp_path / "missing.csv")
+
+
+def test_exported_bars_import_back(store: TickStore, tmp_path: Path):
+    """Bars written by export_bars are a valid import: the store gives the same bars back."""
+    fill(store)
+    store.export_bars(tmp_path / "bars.csv", "BTC-USDT", "1m")
+    store.import_bars("BTC-USDT", tmp_path / "bars.csv", exchange="file", interval="1m")
+    original = store.bars("BTC-USDT", "5m", exchange="okx")
+    again = store.bars("BTC-USDT", "5m", exchange="file")
+    assert_bars_equal(again, original)

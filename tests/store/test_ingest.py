@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tradecost as tc
 from tradecost.errors import (
@@ -314,3 +316,28 @@ def test_a_store_left_open_commits_at_exit(tmp_path: Path):
 def test_a_folder_that_does_not_exist(tmp_path: Path):
     with pytest.raises(StoreError, match="cannot be opened"):
         TickStore(tmp_path / "no" / "such" / "folder" / "t.db")
+
+
+@given(
+    order=st.lists(st.integers(0, 59), min_size=1, max_size=200),
+    chunk=st.integers(1, 40),
+)
+def test_any_replay_stores_each_trade_once(order, chunk):
+    """Trades appended in any order, any number of times, in any grouping: stored once each,
+    with the first copy's values."""
+    universe = rows(60)
+    sent = []
+    for position, index in enumerate(order):
+        ts, price, size, side, tid = universe[index]
+        sent.append((ts, price + position, size, side, tid))  # later copies differ
+    first = {}
+    for row in sent:
+        first.setdefault(row[4], row)
+    with TickStore(":memory:") as store:
+        for start in range(0, len(sent), chunk):
+            store.append_trades("okx", "BTC-USDT", sent[start : start + chunk])
+        got = store.trades("BTC-USDT")
+    assert sorted(got["trade_id"]) == sorted(first)
+    by_id = {r.trade_id: r for r in got.itertuples()}
+    for tid, row in first.items():
+        assert (by_id[tid].ts_ns, by_id[tid].price) == (row[0], row[1])
