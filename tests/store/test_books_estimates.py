@@ -96,6 +96,10 @@ def test_a_book_off_its_grid_is_refused(store: TickStore):
         store.append_book("okx", "BTC-USDT", Fake(), T0)
     with pytest.raises(InvalidInputError):
         store.append_book("okx", "BTC-USDT", make_book(1000, 5), -1)
+    with pytest.raises(InvalidInputError, match="OrderBook"):
+        store.append_book("okx", "BTC-USDT", object(), T0)
+    store.flush()
+    assert store.book_times("BTC-USDT").empty
 
 
 def test_estimates_are_stored_and_queryable(store: TickStore):

@@ -591,9 +591,16 @@ class TickStore:
             raise InvalidInputError(f"depth must be at least 1, not {depth}")
         if isinstance(ts_ns, bool) or not isinstance(ts_ns, int | np.integer) or ts_ns < 0:
             raise InvalidInputError(f"ts_ns must be integer ns since the epoch, not {ts_ns!r}")
-        bids = np.array(book.bids(depth), dtype=np.float64).reshape(-1, 2)
-        asks = np.array(book.asks(depth), dtype=np.float64).reshape(-1, 2)
-        tick = Decimal(str(book.tick_size))
+        try:
+            bids = np.array(book.bids(depth), dtype=np.float64).reshape(-1, 2)
+            asks = np.array(book.asks(depth), dtype=np.float64).reshape(-1, 2)
+            tick = Decimal(str(book.tick_size))
+        except (AttributeError, TypeError, ValueError, ArithmeticError) as exc:
+            raise InvalidInputError(
+                f"append_book needs an OrderBook (bids(n), asks(n), tick_size), not {book!r}: {exc}"
+            ) from None
+        if not (np.isfinite(bids).all() and np.isfinite(asks).all() and tick > 0):
+            raise InvalidInputError("a book snapshot needs finite prices and sizes and a tick > 0")
         blob = encode_levels(bids, asks, tick)
         instrument_id = self._instrument(exchange, symbol, "any")
         row = (instrument_id, int(ts_ns), local_ts_ns, str(tick), len(bids), len(asks), blob)
