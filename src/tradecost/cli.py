@@ -22,7 +22,9 @@ from tradecost.store import cli as store_cli
 
 def _add_record(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "record", help="record raw OKX frames (with local receive time) to a gzip'd NDJSON file"
+        "record",
+        help="record raw OKX frames to a gzip'd NDJSON file, or trades and books into a tick "
+        "store (--db)",
     )
     parser.add_argument("file", nargs="?", help="output file, e.g. btc.ndjson.gz (or --db)")
     parser.add_argument("--url", default=OKX_PUBLIC_URL, help="OKX-compatible WebSocket URL")
