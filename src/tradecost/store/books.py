@@ -3,7 +3,8 @@
 A snapshot row holds the instrument's tick size (as text) and one BLOB: zlib (level 1) over
 ``int64`` tick numbers, delta-coded from the best level outwards (bids then asks, little endian),
 followed by the ``float64`` sizes in the same order. Prices are therefore exact (a whole number of
-ticks), and 50 levels a side take a few hundred bytes instead of 1.6 kB of raw floats.
+ticks), and 50 levels a side take about 870 bytes (the simulated BTC-USDT book) instead of 1.6 kB
+of raw floats: the delta-coded prices shrink to almost nothing, the sizes are most of it.
 """
 
 from __future__ import annotations
