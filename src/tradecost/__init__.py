@@ -55,10 +55,13 @@ from tradecost.side import Side  # noqa: E402
 
 if TYPE_CHECKING:
     from tradecost.models import MakerTakerClassifier, SlippageRegressor
+    from tradecost.store import TickStore
 
 #: imported on first use: they need scikit-learn (and SciPy), about 100 MB resident and a second
 #: of start-up that a process which only prices books (or loads fitted models) never pays
 _LAZY = {"MakerTakerClassifier": "tradecost.models", "SlippageRegressor": "tradecost.models"}
+#: the tick store: imported on first use, and pandas with it
+_LAZY["TickStore"] = "tradecost.store"
 
 
 def __getattr__(name: str) -> Any:
@@ -120,3 +123,4 @@ from tradecost.feeds.binance import BinanceFeed  # noqa: E402
 from tradecost.feeds.events import BookEvent, TradeEvent  # noqa: E402
 
 __all__ += ["BinanceFeed", "BookEvent", "TradeEvent", "UnknownSymbolError"]
+__all__ += ["TickStore"]

@@ -12,18 +12,21 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from tradecost import simulate
-from tradecost.errors import TradecostError
+from tradecost.errors import InvalidInputError, TradecostError
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL
 from tradecost.feeds.okx.instruments import Instrument, bundled_instruments
 from tradecost.feeds.okx.protocol import BOOK_CHANNELS, BookEvent, OKXProtocol, TradeEvent
 from tradecost.record import record, timed_frames
+from tradecost.store import cli as store_cli
 
 
 def _add_record(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "record", help="record raw OKX frames (with local receive time) to a gzip'd NDJSON file"
+        "record",
+        help="record raw OKX frames to a gzip'd NDJSON file, or trades and books into a tick "
+        "store (--db)",
     )
-    parser.add_argument("file", help="output file, e.g. btc.ndjson.gz")
+    parser.add_argument("file", nargs="?", help="output file, e.g. btc.ndjson.gz (or --db)")
     parser.add_argument("--url", default=OKX_PUBLIC_URL, help="OKX-compatible WebSocket URL")
     parser.add_argument(
         "--inst", action="append", default=None, help="instrument id (repeatable; BTC-USDT)"
@@ -32,10 +35,17 @@ def _add_record(subparsers: Any) -> None:
     parser.add_argument("--trades", action="store_true", help="also record the trades channel")
     parser.add_argument("--duration", type=float, default=None, help="seconds to record")
     parser.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
+    store_cli.add_record_options(parser)
     parser.set_defaults(handler=cmd_record)
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    if args.db is not None:
+        if args.file is not None:
+            raise InvalidInputError("record writes FILE or --db, not both")
+        return store_cli.cmd_record_db(args)
+    if args.file is None:
+        raise InvalidInputError("record needs FILE (raw frames) or --db (a tick store)")
     inst_ids = args.inst or ["BTC-USDT"]
     subscriptions = [(args.channel, inst_id) for inst_id in inst_ids]
     if args.trades:
@@ -200,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_replay(subparsers)
     simulate.add_parser(subparsers)
     _add_models(subparsers)
+    store_cli.add_bars_parser(subparsers)
+    store_cli.add_import_bars_parser(subparsers)
     return parser
 
 

@@ -124,3 +124,23 @@ class UnknownSymbolError(InvalidInputError, LookupError):
 
 
 __all__ += ["UnknownSymbolError"]
+
+class StoreError(TradecostError):
+    """The tick store cannot go on: it is closed, its writer failed, or the file is not a store."""
+
+
+class InvalidTradeError(InvalidInputError):
+    """A trade with a NaN, zero or negative price or size, an unknown side, a negative time or
+    an empty trade id. The whole batch it came in is refused; nothing of it is stored."""
+
+
+class InvalidIntervalError(InvalidInputError):
+    """A bar interval that is not ``<positive integer><unit>`` (``"1s"``, ``"15m"``, ``"1h"``)."""
+
+
+class MalformedBarsError(InvalidInputError):
+    """OHLC bars to import with a missing column, a non-numeric or impossible value, or times
+    that do not strictly increase. Nothing of the file is stored."""
+
+
+__all__ += ["InvalidIntervalError", "InvalidTradeError", "MalformedBarsError", "StoreError"]

@@ -1,4 +1,4 @@
-"""Every estimate to a file: ``tradecost simulate --log FILE.csv`` or ``--log FILE.parquet``.
+"""Every estimate to a file: ``tradecost simulate --log FILE.csv``, ``.parquet`` or ``.db``.
 
 One row per estimate with the columns of :class:`~tradecost.estimator.CostEstimate` plus the
 tick's ``inst_id``, ``seq_id``, ``exch_ts``, ``local_ts`` (ns), ``best_bid``, ``best_ask`` and
@@ -6,6 +6,8 @@ tick's ``inst_id``, ``seq_id``, ``exch_ts``, ``local_ts`` (ns), ``best_bid``, ``
 joined by ``|``, a missing number as an empty cell). Parquet (needs ``pyarrow``: ``pip install
 "tradecost[parquet]"``) has a fixed, typed schema (``flags`` a list of strings, a missing number
 null) and is written in row groups of ``row_group_size`` rows, so a crash loses at most one group.
+A ``.db`` file is a :class:`~tradecost.store.TickStore`: the same columns in its ``estimates``
+table, read back with ``TickStore(path).estimates(symbol)``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tradecost.estimator import CostEstimate
 
 __all__ = ["SUFFIXES", "EstimateLog", "open_estimate_log"]
 
-SUFFIXES = (".csv", ".parquet")
+SUFFIXES = (".csv", ".parquet", ".db")
 
 #: the tick's own columns, before the estimate's
 TICK_COLUMNS: dict[str, type] = {
@@ -118,14 +120,34 @@ class ParquetEstimateLog(EstimateLog):
         self._writer.close()
 
 
-def open_estimate_log(path: str | Path) -> EstimateLog:
-    """A CSV or Parquet log, by the file's suffix (:data:`SUFFIXES`)."""
+class StoreEstimateLog(EstimateLog):
+    """Estimates into a tick store (``*.db``), queryable with ``TickStore.estimates(symbol)``."""
+
+    def __init__(self, path: Path, exchange: str = "okx") -> None:
+        from tradecost.store import TickStore
+
+        self.path = path
+        self.exchange = exchange
+        self._store = TickStore(path)
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._store.append_estimates(self.exchange, str(record["inst_id"]), [record])
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def open_estimate_log(path: str | Path, exchange: str = "okx") -> EstimateLog:
+    """A CSV or Parquet log, or a tick store, by the file's suffix (:data:`SUFFIXES`)."""
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInputError(
-            f"--log writes CSV or Parquet: name the file *.csv or *.parquet, not {str(path)!r}"
+            "--log writes CSV or Parquet: name the file *.csv or *.parquet (or *.db for a tick "
+            f"store), not {str(path)!r}"
         )
     if suffix == ".parquet":
         return ParquetEstimateLog(target)
+    if suffix == ".db":
+        return StoreEstimateLog(target, exchange)
     return CsvEstimateLog(target)

@@ -129,7 +129,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
     parser.add_argument("--json", action="store_true", help="one JSON object per estimate")
     parser.add_argument(
-        "--log", default=None, help="write every estimate to FILE (.csv, or .parquet with pyarrow)"
+        "--log",
+        default=None,
+        help="write every estimate to FILE (.csv, .parquet with pyarrow, or .db: a tick store)",
     )
     parser.add_argument("--seed", type=int, default=DEMO_SEED, help="--demo market seed")
     parser.add_argument(
@@ -184,7 +186,8 @@ def _check_args(args: argparse.Namespace) -> None:
         suffix = Path(args.log).suffix.lower()
         if suffix not in LOG_SUFFIXES:
             raise InvalidInputError(
-                f"--log writes CSV or Parquet: name the file *.csv or *.parquet, not {args.log!r}"
+                f"--log writes CSV or Parquet: name the file *.csv or *.parquet (or *.db for a "
+                f"tick store), not {args.log!r}"
             )
         if suffix == ".parquet" and importlib.util.find_spec("pyarrow") is None:
             raise InvalidInputError(
