@@ -15,6 +15,14 @@ from tradecost.pairs import _rolling
 _check_fresh(_rolling)
 
 from tradecost.pairs.analysis import PairAnalysis, analyze  # noqa: E402
+from tradecost.pairs.backtest import TRADE_COLUMNS, BacktestResult, backtest  # noqa: E402
+from tradecost.pairs.signals import (  # noqa: E402
+    Alert,
+    AlertMonitor,
+    AlertRule,
+    Signals,
+    signals,
+)
 from tradecost.pairs.stationarity import (  # noqa: E402
     ADFResult,
     EngleGrangerResult,
@@ -25,12 +33,20 @@ from tradecost.pairs.stationarity import (  # noqa: E402
 )
 
 __all__ = [
+    "TRADE_COLUMNS",
     "ADFResult",
+    "Alert",
+    "AlertMonitor",
+    "AlertRule",
+    "BacktestResult",
     "EngleGrangerResult",
     "PairAnalysis",
+    "Signals",
     "adf",
     "analyze",
+    "backtest",
     "engle_granger",
     "half_life",
     "rolling_adf",
+    "signals",
 ]
