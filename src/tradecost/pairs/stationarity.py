@@ -24,7 +24,7 @@ import numpy as np
 
 from tradecost.errors import InvalidInputError
 from tradecost.pairs import _rolling
-from tradecost.pairs._input import FloatArray, as_series, check_pair, index_of
+from tradecost.pairs._input import FloatArray, as_series, check_pair
 from tradecost.pairs._mackinnon import (
     REGRESSIONS,
     mackinnon_critical_values,
@@ -239,15 +239,14 @@ def rolling_adf(
     stat = np.empty(x.size)
     status, reason = _rolling.rolling_adf(x, int(window), int(lags), terms, stat)
     if status >= 0:
-        from tradecost.pairs.analysis import window_error
-
+        window_range = f"[{status - window + 1}, {status}]"
         if reason == _rolling.REASON_X_CONSTANT:
-            start = status - window + 1
-            raise InvalidInputError(
-                f"series is constant over the window [{start}, {status}]: the ADF regression "
-                "is undefined there"
-            )
-        raise window_error(status, int(window), reason, index_of(series))
+            problem = f"series is constant over the window {window_range}"
+        elif reason == _rolling.REASON_EXACT_FIT:
+            problem = f"the ADF regression of the window {window_range} fits exactly"
+        else:
+            problem = f"the ADF regressors are collinear over the window {window_range}"
+        raise InvalidInputError(f"{problem}: its statistic is undefined")
     return stat
 
 
