@@ -16,6 +16,7 @@ from tradecost.errors import TradecostError
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL
 from tradecost.feeds.okx.instruments import Instrument, bundled_instruments
 from tradecost.feeds.okx.protocol import BOOK_CHANNELS, BookEvent, OKXProtocol, TradeEvent
+from tradecost.pairs import cli as pairs_cli
 from tradecost.record import record, timed_frames
 
 
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_replay(subparsers)
     simulate.add_parser(subparsers)
     _add_models(subparsers)
+    pairs_cli.add_parser(subparsers)
     return parser
 
 
