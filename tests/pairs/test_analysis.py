@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.pairs.reference import cointegrated_pair, kalman_reference, window_fit
 from tradecost import pairs
+from tradecost.errors import InvalidInputError
 
 
 def tiny_moves(n, seed, price=1e5, relative=1e-7):
@@ -189,3 +190,27 @@ def test_perturbing_the_future_never_changes_the_past(seed, cut, method, zscore_
     b = pairs.analyze(y2, x2, 50, method=method, zscore_window=zscore_window)
     for name in ("alpha", "beta", "spread", "zscore", "correlation", "spread_sd"):
         np.testing.assert_array_equal(getattr(a, name)[:cut], getattr(b, name)[:cut])
+
+
+@pytest.mark.parametrize("zscore_window", ["inclusive", "exclusive"])
+def test_rolling_pair_one_point_at_a_time_equals_analyze(zscore_window):
+    y, x = tiny_moves(1_000, seed=12, relative=1e-5)
+    batch = pairs.analyze(y, x, 120, zscore_window=zscore_window, ddof=2)
+    live = pairs.RollingPair(120, zscore_window=zscore_window, ddof=2)
+    rows = [live.update(float(a), float(b)) for a, b in zip(y, x, strict=True)]
+    for name in ("alpha", "beta", "spread", "zscore", "correlation", "spread_sd"):
+        streamed = np.array([row[name] for row in rows])
+        np.testing.assert_allclose(streamed, getattr(batch, name), rtol=1e-12, atol=1e-15)
+    assert live.count == 1_000
+
+
+def test_rolling_pair_names_a_flat_window():
+    live = pairs.RollingPair(5)
+    for y, x in ((1.0, 2.0), (1.3, 2.1), (1.1, 2.5), (1.7, 2.2), (1.2, 2.4)):
+        live.update(y, x)
+    for step in range(4):
+        live.update(1.0 + 0.1 * step, 9.0)
+    with pytest.raises(
+        InvalidInputError, match="x is constant over the window of the 5 points ending at point 9"
+    ):
+        live.update(1.5, 9.0)

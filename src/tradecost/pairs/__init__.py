@@ -16,6 +16,7 @@ _check_fresh(_rolling)
 
 from tradecost.pairs.analysis import PairAnalysis, analyze  # noqa: E402
 from tradecost.pairs.backtest import TRADE_COLUMNS, BacktestResult, backtest  # noqa: E402
+from tradecost.pairs.live import RollingPair  # noqa: E402
 from tradecost.pairs.signals import (  # noqa: E402
     Alert,
     AlertMonitor,
@@ -41,6 +42,7 @@ __all__ = [
     "BacktestResult",
     "EngleGrangerResult",
     "PairAnalysis",
+    "RollingPair",
     "Signals",
     "adf",
     "analyze",
