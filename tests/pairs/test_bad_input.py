@@ -114,3 +114,11 @@ def test_every_error_is_a_tradecost_error():
     assert issubclass(InvalidInputError, ValueError)
     with pytest.raises(TradecostError):
         pairs.adf(np.arange(5.0) * 0 + 1)
+
+
+def test_series_with_different_indexes_are_not_silently_paired():
+    pd = pytest.importorskip("pandas")
+    y = pd.Series(Y, index=range(500))
+    x = pd.Series(X, index=range(1, 501))
+    with pytest.raises(InvalidInputError, match="different indexes"):
+        pairs.analyze(y, x, 100)

@@ -160,8 +160,14 @@ def analyze(
     regression is undefined (the message names that window).
     """
     labels = index_of(y)
+    labels_x = index_of(x)
+    if labels is not None and labels_x is not None and not labels.equals(labels_x):
+        raise InvalidInputError(
+            "y and x are Series with different indexes: align them first (e.g. "
+            "y.to_frame('y').join(x.to_frame('x'), how='inner'))"
+        )
     if labels is None:
-        labels = index_of(x)
+        labels = labels_x
     prices_y = as_series(y, "y", positive=True)
     prices_x = as_series(x, "x", positive=True)
     check_pair(prices_y, prices_x)
