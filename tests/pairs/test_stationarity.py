@@ -99,6 +99,17 @@ def test_mackinnon_surfaces_equal_statsmodels():
                 assert list(got.values()) == pytest.approx(list(expected), rel=1e-12)
 
 
+def test_vectorised_pvalues_equal_the_scalar_ones():
+    from tradecost.pairs.stationarity import mackinnon_pvalues
+
+    stats = np.r_[np.linspace(-30, 6, 721), np.nan]
+    for regression in ("c", "ct", "ctt", "n"):
+        for n_series in (1, 2):
+            got = mackinnon_pvalues(stats, regression, n_series)
+            expected = [mackinnon_pvalue(s, regression, n_series) for s in stats]
+            np.testing.assert_allclose(got, expected, rtol=1e-14, atol=0)
+
+
 @pytest.mark.parametrize("regression", ["c", "ct", "ctt", "n"])
 @pytest.mark.parametrize("lags", [0, 1, 5])
 def test_rolling_adf_equals_a_loop_of_adfuller(regression, lags):

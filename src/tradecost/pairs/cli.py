@@ -130,11 +130,18 @@ def report(
         zscore_window=args.zscore_window,
         adf_lags=args.adf_lags,
     )
-    coint = engle_granger(close_y.to_numpy(), close_x.to_numpy())
+    prices_y, prices_x = close_y.to_numpy(), close_x.to_numpy()
+    coint = engle_granger(prices_y, prices_x)
+    coint_window = engle_granger(prices_y[-args.window :], prices_x[-args.window :])
+    # the rolling spread series (each point from its own window's fit) over the last window
     recent = analysis.spread[-args.window :]
     stationarity = adf(recent, maxlag=None, regression="c", autolag="AIC")
+    # the last window's own residuals: the relationship as it stands now
+    residuals = np.log(prices_y[-args.window :]) - (
+        analysis.alpha[-1] + analysis.beta[-1] * np.log(prices_x[-args.window :])
+    )
     try:
-        spread_half_life = half_life(recent)
+        spread_half_life = half_life(residuals)
     except InvalidInputError:
         spread_half_life = math.nan
     rule = signals(analysis, args.entry, args.exit, args.stop)
@@ -161,6 +168,13 @@ def report(
             "usedlag": coint.usedlag,
             "critical_values": coint.critical_values,
             "bars": len(joined),
+        },
+        "engle_granger_window": {
+            "stat": coint_window.stat,
+            "pvalue": coint_window.pvalue,
+            "beta": coint_window.beta,
+            "usedlag": coint_window.usedlag,
+            "bars": args.window,
         },
         "adf_spread": {
             "stat": stationarity.stat,
@@ -251,8 +265,11 @@ def _text(out: dict[str, Any]) -> str:
     lines += [
         f"Engle–Granger over all bars: stat {eg['stat']:.3f}, p {eg['pvalue']:.3g}, "
         f"beta {eg['beta']:.4f}, lags {eg['usedlag']}",
-        f"ADF of the spread, last {stat['bars']} bars: stat {stat['stat']:.3f}, "
-        f"p {stat['pvalue']:.3g}; half-life {out['half_life_bars']:.1f} bars",
+        f"Engle–Granger over the last {out['window']} bars: stat "
+        f"{out['engle_granger_window']['stat']:.3f}, p {out['engle_granger_window']['pvalue']:.3g}",
+        f"ADF of the rolling spread, last {stat['bars']} bars: stat {stat['stat']:.3f}, "
+        f"p {stat['pvalue']:.3g}; half-life of the window's residuals "
+        f"{out['half_life_bars']:.1f} bars",
         f"signal: {position}"
         + (f" ({signal['action']} on the last bar)" if signal["action"] else "")
         + f"; entry ±{signal['entry']:g}, exit ±{signal['exit']:g}"

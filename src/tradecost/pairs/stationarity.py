@@ -26,6 +26,11 @@ from tradecost.errors import InvalidInputError
 from tradecost.pairs import _rolling
 from tradecost.pairs._input import FloatArray, as_series, check_pair
 from tradecost.pairs._mackinnon import (
+    _LARGE_P,
+    _SMALL_P,
+    _TAU_MAX,
+    _TAU_MIN,
+    _TAU_STAR,
     REGRESSIONS,
     mackinnon_critical_values,
     mackinnon_pvalue,
@@ -251,10 +256,18 @@ def rolling_adf(
 
 
 def mackinnon_pvalues(stats: FloatArray, regression: str = "c", n_series: int = 1) -> FloatArray:
-    """:func:`~tradecost.pairs._mackinnon.mackinnon_pvalue` over an array (NaN stays NaN)."""
-    out = np.full(stats.shape, np.nan)
-    for i in np.flatnonzero(np.isfinite(stats)):
-        out[i] = mackinnon_pvalue(float(stats[i]), regression, n_series)
+    """:func:`~tradecost.pairs._mackinnon.mackinnon_pvalue` over an array (NaN stays NaN); the
+    polynomials are evaluated by numpy, Φ by ``math.erfc`` per value."""
+    values = np.asarray(stats, dtype=np.float64)
+    mackinnon_pvalue(0.0, regression, n_series)  # validates regression and n_series
+    row = n_series - 1
+    small = np.polynomial.polynomial.polyval(values, _SMALL_P[regression][row])
+    large = np.polynomial.polynomial.polyval(values, _LARGE_P[regression][row])
+    argument = np.where(values <= _TAU_STAR[regression][row], small, large)
+    out = np.array([normal_cdf(float(v)) for v in argument.ravel()]).reshape(values.shape)
+    out[values > _TAU_MAX[regression][row]] = 1.0
+    out[values < _TAU_MIN[regression][row]] = 0.0
+    out[np.isnan(values)] = np.nan
     return out
 
 
