@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tests.pairs.reference import cointegrated_pair, signal_reference
 from tradecost import pairs
 from tradecost.errors import InvalidInputError
+from tradecost.pairs.signals import ACTIONS
 
 z_values = st.one_of(st.floats(-6, 6), st.just(math.nan))
 
@@ -30,6 +31,24 @@ def test_signals_match_the_reference_loop(z, entry, exit_fraction, stop_extra):
     np.testing.assert_array_equal(result.position, expected)
     changed = np.flatnonzero(np.diff(np.r_[0, expected]))
     np.testing.assert_array_equal(np.flatnonzero(result.action), changed)
+
+
+@given(
+    z=st.lists(z_values, max_size=200),
+    entry=st.floats(0.5, 3),
+    stop_extra=st.one_of(st.none(), st.floats(0.1, 3)),
+)
+def test_live_signal_state_equals_the_batch_rules(z, entry, stop_extra):
+    stop = None if stop_extra is None else entry + stop_extra
+    batch = pairs.signals(np.array(z, dtype=float), entry, 0.25 * entry, stop)
+    live = pairs.SignalState(entry, 0.25 * entry, stop)
+    actions = []
+    positions = []
+    for value in z:
+        actions.append(live.update(value))
+        positions.append(live.position)
+    assert positions == batch.position.tolist()
+    assert actions == [ACTIONS[int(a)] for a in batch.action]
 
 
 def test_signal_walkthrough():

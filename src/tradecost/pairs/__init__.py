@@ -22,6 +22,7 @@ from tradecost.pairs.signals import (  # noqa: E402
     AlertMonitor,
     AlertRule,
     Signals,
+    SignalState,
     signals,
 )
 from tradecost.pairs.stationarity import (  # noqa: E402
@@ -43,6 +44,7 @@ __all__ = [
     "EngleGrangerResult",
     "PairAnalysis",
     "RollingPair",
+    "SignalState",
     "Signals",
     "adf",
     "analyze",

@@ -97,6 +97,52 @@ def signals(
     return Signals(position=position, action=action, entry=entry, exit=exit, stop=stop)
 
 
+class SignalState:
+    """The rules of :func:`signals` one z at a time, for a live stream: ``update(z)`` returns the
+    action taken at this point ("" for none) and leaves the new position in ``position``."""
+
+    def __init__(self, entry: float = 2.0, exit: float = 0.0, stop: float | None = None) -> None:
+        checked = signals(np.zeros(0), entry, exit, stop)  # one place validates the levels
+        self.entry = checked.entry
+        self.exit = checked.exit
+        self.stop = checked.stop
+        self._stop = math.inf if stop is None else float(stop)
+        self.position = 0
+        self._armed = True
+
+    def update(self, z: float) -> str:
+        value = float(z)
+        if math.isinf(value):
+            raise InvalidInputError("zscore is infinite")
+        if math.isnan(value):
+            return ""
+        if self.position == 0:
+            if not self._armed and abs(value) < self.entry:
+                self._armed = True
+            if self._armed and value >= self.entry:
+                self.position = -1
+                return "enter_short"
+            if self._armed and value <= -self.entry:
+                self.position = 1
+                return "enter_long"
+            return ""
+        if self.position == -1:
+            if value >= self._stop:
+                self.position, self._armed = 0, False
+                return "stop"
+            if value <= self.exit:
+                self.position = 0
+                return "exit"
+            return ""
+        if value <= -self._stop:
+            self.position, self._armed = 0, False
+            return "stop"
+        if value >= -self.exit:
+            self.position = 0
+            return "exit"
+        return ""
+
+
 METRICS = ("zscore", "abs_zscore", "spread", "correlation", "adf_pvalue")
 Direction = Literal["above", "below", "cross"]
 
@@ -263,6 +309,7 @@ __all__ = [
     "Alert",
     "AlertMonitor",
     "AlertRule",
+    "SignalState",
     "Signals",
     "signals",
 ]
