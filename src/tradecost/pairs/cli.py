@@ -227,6 +227,8 @@ def report(
     if args.plot:
         from tradecost.pairs.plot import plot_pair
 
+        held = result.position if args.backtest else rule.position
+
         plot_pair(
             args.plot,
             analysis,
@@ -240,6 +242,7 @@ def report(
             entry=args.entry,
             exit=args.exit,
             stop=args.stop,
+            position=held,
         )
         out["plot"] = str(args.plot)
     return out

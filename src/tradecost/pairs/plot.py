@@ -41,11 +41,14 @@ def plot_pair(
     entry: float = 2.0,
     exit: float = 0.0,
     stop: float | None = None,
+    position: Any = None,
     title: str | None = None,
 ) -> Path:
     """Draw the four-panel chart to ``path`` (PNG, SVG or PDF by its suffix); returns the path.
 
-    ``times``: x-axis values (datetime64 or numbers; default the bar position)."""
+    ``times``: x-axis values (datetime64 or numbers; default the bar position). ``position``:
+    the spread position per bar (e.g. ``BacktestResult.position``), shaded on the z-score panel
+    (long green, short red)."""
     try:
         import matplotlib
 
@@ -82,8 +85,25 @@ def plot_pair(
     if stop is not None:
         for level in (stop, -stop):
             ax_z.axhline(level, color="#000000", linestyle="-.", linewidth=0.8)
+    if position is not None:
+        held = np.asarray(position)
+        band = ax_z.get_xaxis_transform()
+        for side, color, name in ((1, "#2ca02c", "long spread"), (-1, "#d62728", "short spread")):
+            ax_z.fill_between(
+                axis,
+                0,
+                1,
+                where=held == side,
+                color=color,
+                alpha=0.12,
+                step="post",
+                transform=band,
+                label=name,
+            )
     ax_z.set_ylabel(f"z ({analysis.zscore_window})")
-    ax_z.text(0.01, 0.92, f"entry ±{entry:g}, exit ±{exit:g}", transform=ax_z.transAxes, fontsize=8)
+    levels = f"entry ±{entry:g}, exit ±{exit:g}" + (f", stop ±{stop:g}" if stop else "")
+    ax_z.plot([], [], color="#d62728", linestyle="--", linewidth=0.8, label=levels)
+    ax_z.legend(loc="lower left", fontsize=8, ncol=4, framealpha=0.9)
 
     numeric = np.arange(n, dtype=float)
     width_source = axis if np.issubdtype(axis.dtype, np.number) else numeric
@@ -107,6 +127,6 @@ def plot_pair(
     ax_volume.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
     out = Path(path)
-    figure.savefig(out, dpi=110)
+    figure.savefig(out, dpi=90)
     plt.close(figure)
     return out
