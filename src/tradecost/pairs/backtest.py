@@ -37,13 +37,13 @@ import numpy.typing as npt
 from tradecost.errors import InvalidInputError
 from tradecost.fees import FeeSchedule
 from tradecost.impact import SquareRootImpact
-from tradecost.pairs._input import FloatArray, as_series, check_finite_number, check_pair, index_of
+from tradecost.pairs._input import FloatArray, as_series, check_finite_number, check_pair
 from tradecost.pairs.analysis import PairAnalysis, analyze
 from tradecost.pairs.signals import signals
 
 NS_PER_DAY = 86_400 * 10**9
 
-#: columns of ``BacktestResult.trades``, one row per fill of one leg
+#: columns of ``BacktestResult.trades_frame()`` (keys of ``fills``), one row per fill of one leg
 TRADE_COLUMNS = (
     "trade",  # round-trip number, from 0
     "leg",  # "y" or "x"
@@ -86,13 +86,7 @@ class BacktestResult:
         return pd.DataFrame(self.fills, columns=list(TRADE_COLUMNS))
 
 
-def _timestamps(values: Any, n: int, labels: Any | None) -> npt.NDArray[np.int64] | None:
-    if (
-        values is None
-        and labels is not None
-        and np.issubdtype(np.asarray(labels).dtype, np.integer)
-    ):
-        values = np.asarray(labels)
+def _timestamps(values: Any, n: int) -> npt.NDArray[np.int64] | None:
     if values is None:
         return None
     stamps = np.asarray(values)
@@ -101,7 +95,7 @@ def _timestamps(values: Any, n: int, labels: Any | None) -> npt.NDArray[np.int64
     stamps = stamps.astype(np.int64)
     if stamps.shape != (n,):
         raise InvalidInputError(
-            f"timestamps_ns must have one entry per bar ({n}), got {stamps.shape}"
+            f"timestamps_ns must have one entry per bar ({n}), got shape {stamps.shape}"
         )
     return stamps
 
@@ -210,11 +204,10 @@ def backtest(
     ``analysis``: a precomputed :func:`analyze` result of the same prices (else computed with
     ``window``). ``fees``: a :class:`~tradecost.FeeSchedule` (else the built-in table of
     ``exchange``/``market``/``tier``). ``volume_y``/``volume_x``: bar volumes in base units, for
-    the square-root law. ``timestamps_ns``: bar starts (int64 ns; a pandas index of ints is used
-    when given) and ``interval_ns`` the bar length: the fill instant passed to ``book_at`` is
+    the square-root law. ``timestamps_ns``: bar starts (int64 ns or datetime64) and
+    ``interval_ns`` the bar length: the fill instant passed to ``book_at`` is
     bar start + interval. See the module docstring for the conventions.
     """
-    labels = index_of(y)
     prices_y = as_series(y, "y", positive=True)
     prices_x = as_series(x, "x", positive=True)
     check_pair(prices_y, prices_x)
@@ -230,7 +223,7 @@ def backtest(
     if isinstance(delay_bars, bool) or not isinstance(delay_bars, int) or delay_bars < 0:
         raise InvalidInputError(f"delay_bars must be a non-negative integer, got {delay_bars!r}")
     schedule = fees if fees is not None else FeeSchedule.for_exchange(exchange, market, tier)
-    stamps = _timestamps(timestamps_ns, n, labels)
+    stamps = _timestamps(timestamps_ns, n)
     if book_at is not None and (stamps is None or interval_ns is None):
         raise InvalidInputError(
             "book_at needs the bars' timestamps_ns and interval_ns to know each fill's instant"
