@@ -124,13 +124,15 @@ def test_rolling_adf_equals_a_loop_of_adfuller(regression, lags):
         assert stat[end] == pytest.approx(expected, rel=1e-8)
 
 
-def test_rolling_adf_on_a_level_far_from_zero():
+@pytest.mark.parametrize("regression", ["c", "ct", "ctt", "n"])
+def test_rolling_adf_on_a_level_far_from_zero(regression):
     # prices near 1e5 with small moves: the anchored cross-products keep full accuracy
     rng = np.random.default_rng(5)
     x = 1e5 + np.cumsum(rng.standard_normal(2_000)) * 0.01
-    stat = pairs.rolling_adf(x, 300, lags=2)
+    stat = pairs.rolling_adf(x, 300, lags=2, regression=regression)
     for end in range(299, 2_000, 101):
-        expected = adfuller(x[end - 299 : end + 1], maxlag=2, autolag=None)[0]
+        window = x[end - 299 : end + 1]
+        expected = adfuller(window, maxlag=2, autolag=None, regression=regression)[0]
         assert stat[end] == pytest.approx(expected, rel=1e-7)
 
 
