@@ -21,7 +21,8 @@ def window_fit(log_y: np.ndarray, log_x: np.ndarray, end: int, window: int, ddof
 
 
 def kalman_reference(log_y, log_x, window, delta):
-    """The (β, α) random-walk Kalman filter written with 2×2 matrices, prior from the first window."""
+    """The (β, α) random-walk Kalman filter written with 2×2 matrices, prior from the first window,
+    state noise δ/(1−δ)·R·diag(1/var(x), 1)."""
     x0, y0 = log_x[0], log_y[0]
     xa, ya = log_x - x0, log_y - y0
     design = np.column_stack([xa[:window], np.ones(window)])
@@ -29,7 +30,8 @@ def kalman_reference(log_y, log_x, window, delta):
     resid = ya[:window] - design @ theta
     r = resid @ resid / (window - 2)
     p = r * np.linalg.inv(design.T @ design)
-    q = delta / (1 - delta) * np.eye(2)
+    noise = delta / (1 - delta) * r
+    q = np.diag([noise / np.var(xa[:window]), noise])
     n = log_y.size
     beta = np.full(n, np.nan)
     alpha = np.full(n, np.nan)

@@ -214,3 +214,18 @@ def test_rolling_pair_names_a_flat_window():
         InvalidInputError, match="x is constant over the window of the 5 points ending at point 9"
     ):
         live.update(1.5, 9.0)
+
+
+def test_kalman_follows_a_hedge_ratio_that_moves():
+    rng = np.random.default_rng(14)
+    n = 4_000
+    log_x = np.log(30_000.0) + np.cumsum(rng.standard_normal(n)) * 2e-3
+    beta = np.where(np.arange(n) < n // 2, 0.8, 1.2)
+    log_y = 1.0 + beta * (log_x - log_x[0]) + rng.standard_normal(n) * 5e-4
+    result = pairs.analyze(np.exp(log_y), np.exp(log_x), 300, method="kalman", delta=1e-4)
+    assert abs(np.median(result.beta[1_500:2_000]) - 0.8) < 0.05
+    assert abs(np.median(result.beta[3_500:]) - 1.2) < 0.05
+    # away from the break, the one-step-ahead z of a well-specified filter is ≈ standard normal
+    assert 0.8 < np.std(result.zscore[500:2_000]) < 1.25
+    default = pairs.analyze(np.exp(log_y), np.exp(log_x), 300, method="kalman")
+    assert 0.8 < np.std(default.zscore[500:2_000]) < 1.25

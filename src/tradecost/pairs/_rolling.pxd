@@ -22,7 +22,7 @@ cdef Py_ssize_t rolling_adf_kernel(
 
 cdef Py_ssize_t kalman_kernel(
     const double[::1] x, const double[::1] y, Py_ssize_t start, double beta0, double alpha0,
-    double p00, double p01, double p11, double state_var, double obs_var,
+    double p00, double p01, double p11, double beta_var, double alpha_var, double obs_var,
     double[::1] alpha, double[::1] beta, double[::1] spread, double[::1] zscore,
     double[::1] spread_sd,
 ) noexcept nogil

@@ -254,14 +254,15 @@ cdef Py_ssize_t rolling_adf_kernel(
 
 cdef Py_ssize_t kalman_kernel(
     const double[::1] x, const double[::1] y, Py_ssize_t start, double beta0, double alpha0,
-    double p00, double p01, double p11, double state_var, double obs_var,
+    double p00, double p01, double p11, double beta_var, double alpha_var, double obs_var,
     double[::1] alpha, double[::1] beta, double[::1] spread, double[::1] zscore,
     double[::1] spread_sd,
 ) noexcept nogil:
     """Kalman filter of y_t = β_t x_t + α_t + ε_t (var ``obs_var``), (β, α) a random walk with
-    covariance ``state_var``·I per step; starts at index ``start`` from the prior (beta0, alpha0)
-    with covariance [[p00, p01], [p01, p11]]. ``spread`` is the innovation (the one-step-ahead
-    error, before the update with y_t), ``spread_sd`` its predicted standard deviation."""
+    covariance diag(``beta_var``, ``alpha_var``) per step; starts at index ``start`` from the
+    prior (beta0, alpha0) with covariance [[p00, p01], [p01, p11]]. ``spread`` is the innovation
+    (the one-step-ahead error, before the update with y_t), ``spread_sd`` its predicted standard
+    deviation."""
     cdef Py_ssize_t n = x.shape[0], t
     cdef double b = beta0, a = alpha0, xt, e, s, k0, k1
     for t in range(n):
@@ -271,8 +272,8 @@ cdef Py_ssize_t kalman_kernel(
         zscore[t] = NAN
         spread_sd[t] = NAN
     for t in range(start, n):
-        p00 += state_var
-        p11 += state_var
+        p00 += beta_var
+        p11 += alpha_var
         xt = x[t]
         e = y[t] - (b * xt + a)
         s = p00 * xt * xt + 2.0 * p01 * xt + p11 + obs_var
@@ -504,7 +505,7 @@ def rolling_adf(
 
 def kalman(
     const double[::1] x, const double[::1] y, Py_ssize_t start, double beta0, double alpha0,
-    double p00, double p01, double p11, double state_var, double obs_var,
+    double p00, double p01, double p11, double beta_var, double alpha_var, double obs_var,
     double[::1] alpha, double[::1] beta, double[::1] spread, double[::1] zscore,
     double[::1] spread_sd,
 ):
@@ -512,8 +513,8 @@ def kalman(
     cdef Py_ssize_t status
     with nogil:
         status = kalman_kernel(
-            x, y, start, beta0, alpha0, p00, p01, p11, state_var, obs_var, alpha, beta, spread,
-            zscore, spread_sd,
+            x, y, start, beta0, alpha0, p00, p01, p11, beta_var, alpha_var, obs_var, alpha, beta,
+            spread, zscore, spread_sd,
         )
     return status
 

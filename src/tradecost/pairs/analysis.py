@@ -11,10 +11,14 @@ Conventions (all on natural logs of the prices):
 * ``zscore_window="exclusive"``: the point is scored against the fit of the *previous* window
   [t−window, t−1]: z_t = (log y_t − α_{t−1} − β_{t−1}·log x_t) / sd_{t−1}, an out-of-sample error.
   It is NaN one point longer (until t = window).
-* ``method="kalman"``: β, α follow a random walk (state variance δ/(1−δ) per step, Chan 2013,
-  "Algorithmic Trading", ch. 3); the prior comes from OLS over the first ``window`` points, the
-  filter runs from t = window. ``spread`` is the innovation (prediction error before the update
-  with t) and z its standardised value, so the Kalman z is exclusive by construction.
+* ``method="kalman"``: β, α follow a random walk (the dynamic regression of Chan 2013,
+  "Algorithmic Trading", ch. 3) whose per-step variance is set *relative to the observation
+  noise* R: diag(q·R/var(log x), q·R) with q = δ/(1−δ), var(log x) over the first window; the
+  effective memory is then ≈ 1/√δ points whatever the prices' scale, and the default
+  δ = 1/window² makes it comparable to the window. The prior (β, α, R and their covariance) comes
+  from OLS over the first ``window`` points; the filter runs from t = window. ``spread`` is the
+  innovation (prediction error before the update with t) and z its standardised value, so the
+  Kalman z is exclusive by construction.
 * ``method="huber"``: per window, the Huber M-estimate (tuning constant ``huber_t``, 1.345 = 95 %
   efficiency at the normal) with the MAD scale, as statsmodels' ``RLM(..., HuberT())``; the z-score
   divides by that robust scale. O(window) per point, not O(1).
@@ -141,7 +145,7 @@ def analyze(
     method: Method = "ols",
     zscore_window: ZscoreWindow | None = None,
     ddof: float = 1.0,
-    delta: float = 1e-5,
+    delta: float | None = None,
     huber_t: float = 1.345,
     adf_lags: int | None = None,
 ) -> PairAnalysis:
@@ -150,7 +154,8 @@ def analyze(
     ``y``, ``x``: aligned positive prices (arrays or pandas Series, e.g. bar closes).
     ``ddof``: the residual standard deviation is √(SSR/(window − ddof)); 1 by default (as pandas'
     ``rolling().std()``), 2 for the unbiased residual variance of the two-parameter fit.
-    ``delta``: Kalman state noise δ (state variance δ/(1−δ) per step). ``huber_t``: Huber's c.
+    ``delta``: Kalman state noise δ relative to the observation noise (default 1/window²).
+    ``huber_t``: Huber's c.
     ``adf_lags``: when given, also the rolling ADF statistic (regression "c", that many lagged
     differences) of the spread series over the window and its MacKinnon (1994) p-value — a
     monitoring figure, not a cointegration test (β is re-estimated at every point).
@@ -247,8 +252,10 @@ def analyze(
 
 
 def _kalman(
-    log_y: FloatArray, log_x: FloatArray, window: int, delta: float
+    log_y: FloatArray, log_x: FloatArray, window: int, delta: float | None
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    if delta is None:
+        delta = 1.0 / window**2
     delta = check_finite_number(delta, "delta", minimum=0.0)
     if not 0.0 < delta < 1.0:
         raise InvalidInputError(f"delta must be in (0, 1), got {delta!r}")
@@ -272,6 +279,8 @@ def _kalman(
             "observation variance cannot be estimated from it"
         )
     prior = obs_var * np.linalg.inv(design.T @ design)
+    noise = delta / (1.0 - delta) * obs_var
+    x_var = float(np.var(head_x))
     n = log_y.size
     alpha, beta, spread, zscore, spread_sd = (np.empty(n) for _ in range(5))
     _rolling.kalman(
@@ -283,7 +292,8 @@ def _kalman(
         float(prior[0, 0]),
         float(prior[0, 1]),
         float(prior[1, 1]),
-        delta / (1.0 - delta),
+        noise / x_var,
+        noise,
         obs_var,
         alpha,
         beta,
