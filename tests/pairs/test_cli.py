@@ -14,7 +14,7 @@ from tests.pairs.reference import cointegrated_pair
 from tradecost import pairs
 from tradecost.cli import build_parser, main
 from tradecost.errors import InvalidInputError
-from tradecost.pairs.cli import interval_ns, report
+from tradecost.pairs.cli import _clean, _text, interval_ns, report
 
 pd = pytest.importorskip("pandas")
 
@@ -74,6 +74,11 @@ def test_report_from_bar_tables(tmp_path: Path):
     assert out["backtest"]["net_pnl"] == pytest.approx(
         out["backtest"]["gross_pnl"] - out["backtest"]["costs"]
     )
+    text = _text(out)
+    assert f"beta          {expected.beta[-1]:.6f}" in text
+    assert "Engle–Granger over all bars" in text
+    assert "backtest:" in text and "(square_root)" in text
+    json.dumps(_clean(out), allow_nan=False)  # the --json output is strict JSON
 
 
 def test_report_needs_enough_common_bars():

@@ -248,6 +248,13 @@ def report(
     return out
 
 
+def _utc(ts_ns: int | None) -> str:
+    """Bar start as ``2026-11-27T19:26Z``."""
+    if ts_ns is None:
+        return "?"
+    return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]")) + "Z"
+
+
 def _text(out: dict[str, Any]) -> str:
     latest = out["latest"]
     eg = out["engle_granger"]
@@ -255,7 +262,8 @@ def _text(out: dict[str, Any]) -> str:
     signal = out["signal"]
     position = {1: "long spread", -1: "short spread", 0: "flat"}[signal["position"]]
     lines = [
-        f"{out['y']} ~ {out['x']}  {out['bars']} common {out['interval']} bars, window "
+        f"{out['y']} ~ {out['x']}  {out['bars']} common {out['interval']} bars "
+        f"{_utc(out['first_bar_ns'])} … {_utc(out['last_bar_ns'])}, window "
         f"{out['window']} ({out['method']}, z {out['zscore_window']}, ddof {out['ddof']:g})",
         f"  beta          {latest['beta']:.6f}",
         f"  alpha         {latest['alpha']:.6f}",
@@ -281,7 +289,7 @@ def _text(out: dict[str, Any]) -> str:
     if out["alerts_total"]:
         lines.append(f"alerts: {out['alerts_total']} (last {len(out['alerts'])})")
         lines += [
-            f"  {a['bar_ns']} {a['rule']}: {a['previous']:.4g} → {a['value']:.4g}"
+            f"  {_utc(a['bar_ns'])} {a['rule']}: {a['previous']:.4g} → {a['value']:.4g}"
             for a in out["alerts"]
         ]
     if "backtest" in out:
