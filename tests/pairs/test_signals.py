@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.pairs.reference import cointegrated_pair, signal_reference
 from tradecost import pairs
 from tradecost.errors import InvalidInputError
-from tradecost.pairs.signals import ACTIONS
+from tradecost.pairs.rules import ACTIONS
 
 z_values = st.one_of(st.floats(-6, 6), st.just(math.nan))
 

@@ -17,7 +17,7 @@ _check_fresh(_rolling)
 from tradecost.pairs.analysis import PairAnalysis, analyze  # noqa: E402
 from tradecost.pairs.backtest import TRADE_COLUMNS, BacktestResult, backtest  # noqa: E402
 from tradecost.pairs.live import RollingPair  # noqa: E402
-from tradecost.pairs.signals import (  # noqa: E402
+from tradecost.pairs.rules import (  # noqa: E402
     Alert,
     AlertMonitor,
     AlertRule,

@@ -39,7 +39,7 @@ from tradecost.fees import FeeSchedule
 from tradecost.impact import SquareRootImpact
 from tradecost.pairs._input import FloatArray, as_series, check_finite_number, check_pair
 from tradecost.pairs.analysis import PairAnalysis, analyze
-from tradecost.pairs.signals import signals
+from tradecost.pairs.rules import signals
 
 NS_PER_DAY = 86_400 * 10**9
 
