@@ -36,7 +36,7 @@ def pair(n: int = N_POINTS, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     shocks = rng.standard_normal(n) * 1e-3
     spread = np.empty(n)
     spread[0] = 0.0
-    for i in range(1, n):  # once per session: fine
+    for i in range(1, n):  # once per benchmark module: fine
         spread[i] = phi * spread[i - 1] + shocks[i]
     log_y = np.log(2_000.0) + 1.1 * (log_x - np.log(30_000.0)) + spread
     return np.exp(log_y), np.exp(log_x)
