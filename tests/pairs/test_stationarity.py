@@ -164,6 +164,17 @@ def test_engle_granger_equals_statsmodels_coint(trend, autolag, n):
     assert same.stat == got.stat
 
 
+def test_engle_granger_quadratic_trend_equals_coint():
+    y, x, _, _ = cointegrated_pair(800, beta=1.0, half_life=20, seed=3, sigma_s=3e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stat, pvalue, crit = stattools.coint(np.log(y), np.log(x), trend="ctt")
+    got = pairs.engle_granger(y, x, trend="ctt")
+    assert got.stat == pytest.approx(stat, rel=1e-8)
+    assert got.pvalue == pytest.approx(pvalue, rel=1e-7)
+    assert list(got.critical_values.values()) == pytest.approx(list(crit), rel=1e-12)
+
+
 @pytest.mark.parametrize("trend", ["c", "ct", "n"])
 @pytest.mark.parametrize("method", ["aic", "bic"])
 def test_engle_granger_against_arch(trend, method):
