@@ -16,6 +16,7 @@ from tradecost.errors import InvalidInputError, TradecostError
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL
 from tradecost.feeds.okx.instruments import Instrument, bundled_instruments
 from tradecost.feeds.okx.protocol import BOOK_CHANNELS, BookEvent, OKXProtocol, TradeEvent
+from tradecost.pairs import cli as pairs_cli
 from tradecost.record import record, timed_frames
 from tradecost.store import cli as store_cli
 
@@ -212,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(subparsers)
     store_cli.add_bars_parser(subparsers)
     store_cli.add_import_bars_parser(subparsers)
+
+    pairs_cli.add_parser(subparsers)
     return parser
 
 
