@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.batch.conftest import write_recording
 from tests.reference import ReferenceBook, reference_walk
 from tradecost import FeeSchedule, batch
 from tradecost.errors import InvalidInputError
@@ -140,13 +141,24 @@ def test_process_pool_gives_the_same_output(recordings: dict[str, Path]) -> None
     assert sequential.summary()["failed"] == 1
 
 
-def test_dask_local_cluster_gives_the_same_output(recordings: dict[str, Path]) -> None:
+def test_dask_local_cluster_gives_the_same_output(
+    recordings: dict[str, Path], tmp_path: Path
+) -> None:
     pytest.importorskip("distributed", reason="the dask extra is not installed")
     sequential = batch.run_costs(_all(recordings), SIZES)
+    changing = tmp_path / "changing.ndjson.gz"
     with batch.make_executor(workers=2, dask="local") as executor:
         assert executor is not None
         distributed = batch.run_costs(_all(recordings), SIZES, executor=executor)
+        # the cluster never answers from an earlier run's memory: a file rewritten under the
+        # same path is read again
+        write_recording(changing, "BTC-USDT", 11, 5.0)
+        first = batch.run_costs([changing], SIZES, executor=executor)
+        write_recording(changing, "BTC-USDT", 12, 5.0)
+        second = batch.run_costs([changing], SIZES, executor=executor)
     _assert_same(sequential, distributed)
+    _assert_same(second, batch.run_costs([changing], SIZES))
+    assert not first.table.equals(second.table)
 
 
 def test_a_task_that_raises_is_a_failure_not_a_crash() -> None:

@@ -104,7 +104,9 @@ def make_executor(
       worker processes on this machine;
     - ``dask="tcp://host:8786"`` (any scheduler address): that cluster's workers.
 
-    Dask is the optional extra ``tradecost[dask]``; it is imported only here.
+    Dask is the optional extra ``tradecost[dask]``; it is imported only here. Its tasks are
+    submitted as impure: a recording rewritten under the same path is read again, never
+    answered from the cluster's memory of an earlier run.
     """
     if workers is not None and workers < 1:
         raise InvalidInputError(f"workers={workers} must be >= 1")
@@ -129,7 +131,7 @@ def make_executor(
             dashboard_address=None,
         )
         with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
-            yield client.get_executor()
+            yield client.get_executor(pure=False)
         return
     with Client(dask) as client:  # type: ignore[no-untyped-call]
-        yield client.get_executor()
+        yield client.get_executor(pure=False)
