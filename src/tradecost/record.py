@@ -14,7 +14,7 @@ import contextlib
 import gzip
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -111,7 +111,7 @@ def timed_frames(path: str | Path) -> list[tuple[int, str | bytes]]:
 
 
 def recording_instruments(
-    frames: Sequence[tuple[int, str | bytes]],
+    frames: Iterable[tuple[int, str | bytes]],
 ) -> tuple[str, dict[str, Instrument]]:
     """The OKX book channel and instruments a recording needs (bundled specs, else a spot
     instrument whose tick size is implied by the most decimals seen in its prices)."""

@@ -10,9 +10,10 @@ fees, impact and net cost in bps, and one book-health row for the recording.
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -72,7 +73,7 @@ def _day(ts_ns: int) -> str:
     return dt.datetime.fromtimestamp(ts_ns / 1e9, tz=dt.UTC).date().isoformat()
 
 
-def _summary(values: list[float]) -> tuple[float, float, float, int]:
+def _summary(values: array[float]) -> tuple[float, float, float, int]:
     """(mean, p50, p90, n) over the finite values; NaNs when none is."""
     array = np.asarray(values, dtype=np.float64)
     array = array[np.isfinite(array)]
@@ -98,13 +99,15 @@ def cost_task(task: CostTask) -> TaskResult:
     file: the error is the task's result)."""
     from tradecost.estimator import CostEstimator
     from tradecost.feeds.okx.protocol import OKXProtocol
-    from tradecost.record import recording_instruments, timed_frames
+    from tradecost.record import recording_instruments
 
+    # two streaming passes (instruments, then the replay): memory stays at one frame plus the
+    # books, whatever the recording's length
+    frames = _Frames(task.path)
     try:
-        frames = timed_frames(task.path)
-        if not frames:
-            raise InvalidInputError(f"{task.path}: the recording holds no frames")
         channel, instruments = recording_instruments(frames)
+        if frames.count == 0:
+            raise InvalidInputError(f"{task.path}: the recording holds no frames")
         if not instruments:
             raise InvalidInputError(f"{task.path}: no OKX order-book frames found")
     except (OSError, EOFError, ValueError, TradecostError) as exc:
@@ -133,8 +136,9 @@ def cost_task(task: CostTask) -> TaskResult:
             skipped[inst_id] = f"{type(exc).__name__}: {exc}"
 
     protocol = OKXProtocol(list(instruments), channel, trades=True, instruments=instruments)
-    samples: dict[tuple[str, str, str, float], dict[str, list[float]]] = defaultdict(
-        lambda: {name: [] for name in (*COMPONENTS, "complete")}
+    # packed doubles: 8 bytes a sample (a list of floats would hold 32)
+    samples: dict[tuple[str, str, str, float], dict[str, array[float]]] = defaultdict(
+        lambda: {name: array("d") for name in (*COMPONENTS, "complete")}
     )
     try:
         _replay(task, frames, protocol, estimators, samples)
@@ -174,12 +178,32 @@ def cost_task(task: CostTask) -> TaskResult:
     return TaskResult(task.name, rows=rows, health=health)
 
 
+class _Frames:
+    """A recording's ``(local_ts_ns, frame)`` pairs, read from disk on each iteration (frames
+    without a time take the previous one's)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[int, str | bytes]]:
+        from tradecost.record import read_recording
+
+        last = 0
+        count = 0
+        for ts, frame in read_recording(self.path):
+            last = ts if ts is not None else last
+            count += 1
+            yield last, frame
+        self.count = count
+
+
 def _replay(
     task: CostTask,
-    frames: Sequence[tuple[int, str | bytes]],
+    frames: Iterable[tuple[int, str | bytes]],
     protocol: Any,
     estimators: dict[str, Any],
-    samples: dict[tuple[str, str, str, float], dict[str, list[float]]],
+    samples: dict[tuple[str, str, str, float], dict[str, array[float]]],
 ) -> None:
     from tradecost.feeds.okx.protocol import BookEvent, TradeEvent
 
