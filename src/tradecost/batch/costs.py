@@ -10,8 +10,8 @@ fees, impact and net cost in bps, and one book-health row for the recording.
 from __future__ import annotations
 
 import datetime as dt
-from array import array
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
