@@ -8,16 +8,14 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, NoReturn
 
 from tradecost import simulate
 from tradecost.errors import InvalidInputError, TradecostError
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL
-from tradecost.feeds.okx.instruments import Instrument, bundled_instruments
 from tradecost.feeds.okx.protocol import BOOK_CHANNELS, BookEvent, OKXProtocol, TradeEvent
 from tradecost.pairs import cli as pairs_cli
-from tradecost.record import record, timed_frames
+from tradecost.record import record, recording_instruments, timed_frames
 from tradecost.store import cli as store_cli
 
 
@@ -94,43 +92,9 @@ def _add_replay(subparsers: Any) -> None:
     parser.set_defaults(handler=cmd_replay)
 
 
-def _instruments_for(
-    frames: Sequence[tuple[int, str | bytes]],
-) -> tuple[str, dict[str, Instrument]]:
-    """The book channel and instruments a recording needs (bundled specs, else the tick size
-    implied by the most decimals seen in its prices)."""
-    known = bundled_instruments()
-    channel = ""
-    decimals: dict[str, int] = {}
-    for _, frame in frames:
-        try:
-            push = json.loads(frame)
-        except ValueError:
-            continue
-        arg = push.get("arg") if isinstance(push, dict) else None
-        if not isinstance(arg, dict) or arg.get("channel") not in BOOK_CHANNELS:
-            continue
-        if "data" not in push:
-            continue
-        channel = channel or str(arg["channel"])
-        inst_id = str(arg["instId"])
-        for side in ("bids", "asks"):
-            for row in push["data"][0].get(side, []):
-                places = len(row[0].partition(".")[2])
-                decimals[inst_id] = max(decimals.get(inst_id, 0), places)
-    instruments: dict[str, Instrument] = {}
-    for inst_id, places in decimals.items():
-        if inst_id in known:
-            instruments[inst_id] = known[inst_id]
-        else:
-            tick = Decimal(1).scaleb(-places)
-            instruments[inst_id] = Instrument(inst_id, "SPOT", tick, Decimal("1e-8"), Decimal(0))
-    return channel, instruments
-
-
 def cmd_replay(args: argparse.Namespace) -> int:
     frames = timed_frames(args.file)
-    channel, instruments = _instruments_for(frames)
+    channel, instruments = recording_instruments(frames)
     if not instruments:
         print(f"{args.file}: no order-book frames found", file=sys.stderr)
         return 2
@@ -197,6 +161,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     return main_evaluate(list(args.options))
 
 
+def _add_batch(subparsers: Any) -> None:
+    from tradecost.batch.cli import add_parser
+
+    add_parser(subparsers)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit code 2), as for every other invalid input."""
 
@@ -215,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_cli.add_import_bars_parser(subparsers)
 
     pairs_cli.add_parser(subparsers)
+    _add_batch(subparsers)
     return parser
 
 

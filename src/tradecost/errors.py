@@ -62,6 +62,10 @@ class SubscriptionError(FeedError):
         where = f" for {self.arg}" if self.arg else ""
         super().__init__(f"{venue} error {code}{where}: {message}")
 
+    def __reduce__(self) -> tuple[type[SubscriptionError], tuple[str, str, dict[str, str]]]:
+        # keyword-built exceptions do not pickle by default; worker processes send them back
+        return (type(self), (self.code, self.message, self.arg))
+
 
 class SequenceGapError(FeedError):
     """An update's ``prevSeqId`` does not chain onto the last ``seqId``: messages were lost.

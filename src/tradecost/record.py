@@ -14,7 +14,8 @@ import contextlib
 import gzip
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -23,6 +24,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tradecost.errors import InvalidInputError
+from tradecost.feeds.okx.instruments import Instrument, bundled_instruments
+from tradecost.feeds.okx.protocol import BOOK_CHANNELS
 
 
 class RecordingWriter:
@@ -105,6 +108,40 @@ def timed_frames(path: str | Path) -> list[tuple[int, str | bytes]]:
         last = ts if ts is not None else last
         out.append((last, frame))
     return out
+
+
+def recording_instruments(
+    frames: Iterable[tuple[int, str | bytes]],
+) -> tuple[str, dict[str, Instrument]]:
+    """The OKX book channel and instruments a recording needs (bundled specs, else a spot
+    instrument whose tick size is implied by the most decimals seen in its prices)."""
+    known = bundled_instruments()
+    channel = ""
+    decimals: dict[str, int] = {}
+    for _, frame in frames:
+        try:
+            push = json.loads(frame)
+        except ValueError:
+            continue
+        arg = push.get("arg") if isinstance(push, dict) else None
+        if not isinstance(arg, dict) or arg.get("channel") not in BOOK_CHANNELS:
+            continue
+        if "data" not in push:
+            continue
+        channel = channel or str(arg["channel"])
+        inst_id = str(arg["instId"])
+        for side in ("bids", "asks"):
+            for row in push["data"][0].get(side, []):
+                places = len(row[0].partition(".")[2])
+                decimals[inst_id] = max(decimals.get(inst_id, 0), places)
+    instruments: dict[str, Instrument] = {}
+    for inst_id, places in decimals.items():
+        if inst_id in known:
+            instruments[inst_id] = known[inst_id]
+        else:
+            tick = Decimal(1).scaleb(-places)
+            instruments[inst_id] = Instrument(inst_id, "SPOT", tick, Decimal("1e-8"), Decimal(0))
+    return channel, instruments
 
 
 async def record(

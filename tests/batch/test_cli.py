@@ -1,0 +1,51 @@
+"""`tradecost batch costs` on the command line: outputs written, failures reported, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def tradecost(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tradecost.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_batch_costs_over_a_folder(recordings: dict[str, Path], tmp_path: Path) -> None:
+    folder = recordings["btc_a"].parent
+    out = tmp_path / "out"
+    result = tradecost(
+        "batch", "costs", str(folder), "--sizes", "1000,50000", "--side", "buy",
+        "--out", str(out), "--format", "csv", "--workers", "2",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    # the folder holds 3 good recordings and the 4 bad ones (truncated, empty, no books, refused)
+    assert summary["tasks"] == 7
+    assert summary["succeeded"] == 3
+    assert summary["failed"] == 4
+    assert "truncated.ndjson.gz" in result.stderr
+    costs = pd.read_csv(out / "costs.csv")
+    assert set(costs["notional_usd"]) == {1000.0, 50000.0}
+    assert set(costs["side"]) == {"buy"}
+    assert json.loads((out / "summary.json").read_text())["failed"] == 4
+
+
+def test_batch_costs_bad_input(tmp_path: Path) -> None:
+    missing = tradecost("batch", "costs", str(tmp_path / "none"), "--out", str(tmp_path / "o"))
+    assert missing.returncode == 1  # every task failed
+    assert "no recording at" in missing.stderr
+    sizes = tradecost(
+        "batch", "costs", str(tmp_path), "--sizes", "1e3,abc", "--out", str(tmp_path / "o")
+    )
+    assert sizes.returncode == 1
+    assert "no recordings" in sizes.stderr or "--sizes" in sizes.stderr
