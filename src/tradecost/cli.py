@@ -186,6 +186,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     return main_evaluate(list(args.options))
 
 
+def _add_serve(subparsers: Any) -> None:
+    from tradecost.serve.runner import add_parser
+
+    add_parser(subparsers)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit code 2), as for every other invalid input."""
 
@@ -200,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_replay(subparsers)
     simulate.add_parser(subparsers)
     _add_models(subparsers)
+    _add_serve(subparsers)
     return parser
 
 
