@@ -16,6 +16,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "system packages: Chromium for the dashboard tests (tests/serve drive it headless)"
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+    echo "chromium present"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    chromium --version
+else
+    echo "no chromium and not root: the browser tests will skip (apt-get install chromium)"
+fi
+
 step "virtualenv $VENV ($($PYTHON --version))"
 "$PYTHON" -m venv "$VENV"
 PY="$VENV/bin/python"

@@ -167,6 +167,12 @@ def _add_batch(subparsers: Any) -> None:
     add_parser(subparsers)
 
 
+def _add_serve(subparsers: Any) -> None:
+    from tradecost.serve.runner import add_parser
+
+    add_parser(subparsers)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit code 2), as for every other invalid input."""
 
@@ -183,9 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(subparsers)
     store_cli.add_bars_parser(subparsers)
     store_cli.add_import_bars_parser(subparsers)
-
     pairs_cli.add_parser(subparsers)
     _add_batch(subparsers)
+    _add_serve(subparsers)
     return parser
 
 

@@ -1,0 +1,207 @@
+"""``tradecost serve``: the venues' feeds, the hub and the web app in one process, one loop.
+
+``--demo`` starts the built-in simulated exchanges on 127.0.0.1 and connects real WebSocket
+feeds to them (the code path of live venues). Ctrl-C (or SIGTERM) stops the web server
+gracefully, then the feeds and the exchanges, and the process exits 0 with no traceback:
+uvicorn's own signal capture (which re-raises SIGINT after its shutdown) is replaced by ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tradecost.errors import InvalidInputError, TradecostError
+from tradecost.serve.hub import Hub, OrderSpec
+
+DEMO_SEED = 7
+#: the symbols the demo serves, per venue
+DEMO_STREAMS: dict[str, tuple[str, ...]] = {"okx": ("BTC-USDT", "ETH-USDT")}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One venue's feed: where to connect and which symbols to subscribe."""
+
+    venue: str
+    url: str
+    symbols: tuple[str, ...]
+
+
+def _uvicorn_server(app: Any, host: str, port: int) -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # the serve command owns SIGINT/SIGTERM
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", ws="websockets-sansio"
+    )
+    return Server(config)
+
+
+@contextlib.asynccontextmanager
+async def demo_sources(seed: int) -> AsyncIterator[list[Source]]:
+    """The simulated exchanges of the demo, one per symbol, paced at real time."""
+    from tradecost.sim import SimulatedExchange, SimulatedMarket
+
+    async with contextlib.AsyncExitStack() as stack:
+        sources = []
+        for venue, symbols in DEMO_STREAMS.items():
+            for offset, symbol in enumerate(symbols):
+                market = SimulatedMarket(symbol=symbol, seed=seed + offset)
+                exchange = await stack.enter_async_context(SimulatedExchange(market, speed=1.0))
+                sources.append(Source(venue, exchange.url, (symbol,)))
+        yield sources
+
+
+def demo_estimator_factory(seed: int) -> Callable[..., Any]:
+    """Estimators with the simulated market's own volatility and daily volume (measured on an
+    independent stretch of it, as `tradecost simulate --demo` does)."""
+    from tradecost.estimator import CostEstimator
+    from tradecost.simulate import demo_market_inputs
+
+    volatility, volume = demo_market_inputs(seed)
+
+    def build(
+        venue: str,
+        symbol: str,
+        fee_tier: str | None,
+        vol: float | None,
+        daily_volume_usd: float | None,
+    ) -> CostEstimator:
+        return CostEstimator(
+            venue,
+            symbol,
+            fee_tier,
+            vol if vol is not None else volatility,
+            daily_volume_usd=daily_volume_usd if daily_volume_usd is not None else volume,
+        )
+
+    return build
+
+
+async def serve(args: argparse.Namespace, ready: Callable[[str], None] | None = None) -> int:
+    """Run until Ctrl-C/SIGTERM or ``args.duration`` seconds; return the exit status."""
+    from tradecost.feeds.okx.client import OKX_PUBLIC_URL, OKXFeed
+    from tradecost.serve.app import create_app
+
+    order = OrderSpec(
+        args.exchange,
+        args.symbol,
+        args.side,
+        args.order_type,
+        args.usd,
+        args.fee_tier,
+        args.volatility,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    factory = demo_estimator_factory(args.seed) if args.demo else None
+    hub = Hub(order, **({"estimator_factory": factory} if factory else {}))
+    async with contextlib.AsyncExitStack() as stack:
+        if args.demo:
+            sources = await stack.enter_async_context(demo_sources(args.seed))
+        else:
+            sources = [Source("okx", OKX_PUBLIC_URL, tuple(args.okx_symbol or [args.symbol]))]
+        for source in sources:
+            feed = OKXFeed(
+                list(source.symbols),
+                url=source.url,
+                trades=True,
+                on_event=hub.handler(source.venue),
+            )
+            await stack.enter_async_context(feed)
+            hub.attach_feed(f"{source.venue}:{','.join(source.symbols)}", feed)
+        app = create_app(hub)
+        server = _uvicorn_server(app, args.host, args.port)
+        server_task = asyncio.create_task(server.serve())
+        while not server.started:
+            if server_task.done():
+                server_task.result()
+                raise TradecostError(f"the web server did not start on {args.host}:{args.port}")
+            await asyncio.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        url = f"http://{args.host}:{port}/"
+        if ready is not None:
+            ready(url)
+        waiters = [asyncio.create_task(stop.wait()), server_task]
+        if args.duration is not None:
+            waiters.append(asyncio.create_task(asyncio.sleep(args.duration)))
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        try:
+            await asyncio.wait_for(asyncio.shield(server_task), 3.0)
+        except TimeoutError:
+            server.force_exit = True
+            await server_task
+        for waiter in waiters:
+            waiter.cancel()
+    return 0
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="the web dashboard and HTTP API (pip install 'tradecost[web]')",
+        description=(
+            "Serve the live cost estimate, books, feed health and the pairs analytics over "
+            "HTTP and a WebSocket, with a dashboard page. --demo runs on the built-in simulated "
+            "exchanges on 127.0.0.1 (no internet)."
+        ),
+    )
+    parser.add_argument("--demo", action="store_true", help="simulated venues on 127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    parser.add_argument("--exchange", default="okx", choices=["okx"], help="the order's venue")
+    parser.add_argument("--symbol", default="BTC-USDT", help="the order's instrument")
+    parser.add_argument(
+        "--okx-symbol", action="append", default=None, help="live OKX instruments to stream"
+    )
+    parser.add_argument("--side", default="buy", choices=["buy", "sell"])
+    parser.add_argument("--order-type", default="market", choices=["market", "limit"])
+    parser.add_argument("--usd", type=float, default=100_000.0, help="order size, quote units")
+    parser.add_argument("--fee-tier", default=None, help="fee tier (default: the venue's base)")
+    parser.add_argument("--volatility", type=float, default=None, help="daily, fraction")
+    parser.add_argument("--seed", type=int, default=DEMO_SEED, help="--demo market seed")
+    parser.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
+    parser.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Exit codes: 0 stopped (Ctrl-C, SIGTERM, --duration), 2 bad inputs or missing extra."""
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        print(
+            'tradecost serve: error: the web extra is not installed: pip install "tradecost[web]"',
+            file=sys.stderr,
+        )
+        return 2
+    if not 0 <= args.port <= 65535:
+        print(f"tradecost serve: error: --port {args.port} is not a port", file=sys.stderr)
+        return 2
+    from tradecost.loop import run as run_loop
+
+    def ready(url: str) -> None:
+        print(f"tradecost serve: {url}  (Ctrl-C to stop)", flush=True)
+
+    try:
+        return run_loop(serve(args, ready), "auto")
+    except InvalidInputError as exc:
+        print(f"tradecost serve: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
