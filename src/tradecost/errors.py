@@ -129,6 +129,7 @@ class UnknownSymbolError(InvalidInputError, LookupError):
 
 __all__ += ["UnknownSymbolError"]
 
+
 class StoreError(TradecostError):
     """The tick store cannot go on: it is closed, its writer failed, or the file is not a store."""
 

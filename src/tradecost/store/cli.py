@@ -123,7 +123,7 @@ async def _binance_events(
     symbols: Sequence[str], demo: bool, stack: contextlib.AsyncExitStack
 ) -> AsyncIterator[Any]:
     try:
-        from tradecost.feeds.binance import BinanceFeed  # type: ignore[import-not-found]
+        from tradecost.feeds.binance import BinanceFeed
     except ImportError:
         raise FeedError(
             "Binance is not available in this build of tradecost (tradecost.feeds.binance is "
