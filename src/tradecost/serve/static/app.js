@@ -91,6 +91,7 @@ function showHealth(health) {
 
 function showPairs(pairs) {
   if (!pairs) return;
+  $("pairs").hidden = false; // shown once the server publishes pairs analytics
   pairsInfo = pairs;
   $("pairs-title").textContent = pairs.title || "";
   const t = pairs.times_ms || [];
