@@ -49,8 +49,10 @@ def test_simulate_json_on_a_binance_endpoint():
     for record in lines:
         assert record["inst_id"] == "BTCUSDT"
         assert record["best_bid"] == 100.0 and record["best_ask"] == 101.0
-        # Binance spot VIP0 taker: 0.1 % of notional; a market order is all taker.
-        assert abs(record["fee_bps"] - 10.0) < 1e-9
+        # Binance spot VIP0 taker: 0.1 % of the filled notional (quantity at the average fill
+        # price, here the ask), in bps of the order's notional at the mid; all taker.
+        expected = 10.0 * record["avg_price"] / record["arrival_mid"]
+        assert abs(record["fee_bps"] - expected) < 1e-9
         assert record["feed"]["gaps"] == 0
 
 
