@@ -67,7 +67,6 @@ class Stream:
     trades: int = 0
     last_trade: tuple[float, float, str, int] | None = None  #: price, size, side, exch_ts ns
     last_exch_ts: int = 0
-    last_local_ts: int = 0
 
 
 @dataclass
@@ -124,7 +123,6 @@ class Hub:
         self.version = 0  #: bumped by every change a live client would want to see
         self.push = PushStats()
         self.alerts: deque[dict[str, Any]] = deque(maxlen=200)
-        self.extra_health: dict[str, Callable[[], dict[str, Any]]] = {}
 
     # ---- wiring ---------------------------------------------------------------------------
 
@@ -170,7 +168,6 @@ class Hub:
         stream.stale = bool(getattr(event, "stale", False))
         stream.book_events += 1
         stream.last_exch_ts = event.exch_ts
-        stream.last_local_ts = event.local_ts
         stream.estimator.observe_book(event.exch_ts, event.book)
         if (venue, event.inst_id) != self._order_key:
             return
@@ -281,8 +278,6 @@ class Hub:
             "push": dict(self.push.__dict__),
             "process": process_figures(),
         }
-        for name, report in self.extra_health.items():
-            out[name] = report()
         return out
 
     def _estimate_latency_p50_us(self) -> float:
@@ -298,10 +293,6 @@ class Hub:
         out["exchange"], out["symbol"] = self._order_key
         out["exch_ts"] = self.latest_exch_ts
         return out
-
-    def raise_alert(self, alert: dict[str, Any]) -> None:
-        self.alerts.append(alert)
-        self.version += 1
 
 
 def _finite(value: float) -> float | None:
