@@ -17,7 +17,11 @@ settings.register_profile(
     derandomize=True,
     print_blob=True,
 )
-settings.register_profile("dev", max_examples=60, deadline=None)
+# Explicit, because on a machine that looks like CI Hypothesis loads its own derandomized
+# "ci" profile first and a new profile inherits from whatever is loaded.
+settings.register_profile(
+    "dev", parent=settings.get_profile("default"), max_examples=60, deadline=None, derandomize=False
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
