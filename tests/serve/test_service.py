@@ -71,7 +71,12 @@ def test_bad_queries_are_clear_errors(served: Served) -> None:
 
 def test_health_and_openapi(served: Served) -> None:
     health = wait_for(lambda: (h := get(served, "/api/health").json())["estimates"] > 0 and h)
-    assert {s["symbol"] for s in health["streams"]} == {"BTC-USDT", "ETH-USDT"}
+    assert {(s["exchange"], s["symbol"]) for s in health["streams"]} == {
+        ("okx", "BTC-USDT"),
+        ("okx", "ETH-USDT"),
+        ("binance", "ETHUSDT"),
+        ("binance", "BTCUSDT"),
+    }
     for stats in health["feeds"].values():
         assert stats["messages"] > 0
         assert stats["gaps"] == 0

@@ -107,9 +107,12 @@ function showPairs(pairs) {
     hlines: [{ value: entry, color: "#c92a2a" }, { value: -entry, color: "#c92a2a" }, { value: 0, color: "#adb5bd" }] });
   plot($("c-volume"), { times: t, yLabel: "volume", lines: [{ values: [], color: "#000", label: `${pairs.y} volume (USD)` }],
     bars: { values: pairs.y_notional || [], color: "#74a9cf" } });
-  rows($("analytics"), Object.entries(pairs.latest || {}).map(([k, v]) => [k, typeof v === "number" ? fmt(v, 4) : String(v)]));
-  const adf = pairs.adf || {};
-  rows($("adf"), Object.entries(adf).map(([k, v]) => [k, typeof v === "number" ? fmt(v, 4) : String(v)]));
+  rows($("analytics"), Object.entries(pairs.latest || {}).map(([k, v]) => [k, v === null ? "–" : typeof v === "number" ? fmt(v, Number.isInteger(v) ? 0 : Math.abs(v) >= 100 ? 2 : 4) : String(v)]));
+  const cell = (v) => (v === null || v === undefined ? "–" : typeof v === "number" ? fmt(v, Number.isInteger(v) ? 0 : 4) : typeof v === "boolean" ? (v ? "yes" : "no") : String(v));
+  const tests = [];
+  for (const [k, v] of Object.entries(pairs.adf || {})) tests.push([`ADF (spread) ${k}`, cell(v)]);
+  for (const [k, v] of Object.entries(pairs.engle_granger || {})) tests.push([`Engle–Granger ${k}`, cell(v)]);
+  rows($("adf"), tests);
   $("signal").textContent = pairs.signal || "–";
   $("dl-bars").href = pairs.bars_csv || "#";
   $("dl-analytics").href = pairs.analytics_csv || "#";
