@@ -379,7 +379,7 @@ def test_the_pairs_section_arrives_on_the_live_push(served: Served) -> None:
             while True:
                 message = json.loads(await asyncio.wait_for(ws.recv(), 30))
                 pairs = message.get("pairs")
-                if pairs and pairs["zscore"] and pairs["zscore"][-1] is not None:
+                if pairs and "statistic" in pairs["adf"]:
                     return message
 
     wait_for(lambda: get(served, "/api/pairs").json()["bars"] >= PAIR_WINDOW + 2, timeout=60)

@@ -23,6 +23,10 @@ import numpy as np
 from tradecost.errors import InvalidInputError, TradecostError
 
 NS_PER_MS = 1_000_000
+#: the ADF test of the spread waits for this many spread points, Engle–Granger for this many bars
+#: (below, automatic lag selection has too few observations to be meaningful)
+MIN_ADF_POINTS = 20
+MIN_EG_BARS = 30
 
 
 class TradeRecorder:
@@ -89,8 +93,8 @@ class PairConfig:
 
 POSITION_TEXT = {
     0: "flat",
-    1: "long the spread (buy {y}, sell β·{x})",
-    -1: "short the spread (sell {y}, buy β·{x})",
+    1: "long the spread: buy {y}, sell β·{x}",
+    -1: "short the spread: sell {y}, buy β·{x}",
 }
 
 
@@ -228,32 +232,35 @@ class PairsService:
         position = int(signal.position[-1])
         action = str(signal.latest()["action"])
         finite = spread[np.isfinite(spread)]
-        adf_out: dict[str, Any] = {}
-        try:
-            result = adf(finite, regression="c", autolag="AIC")
-            adf_out = {
-                "statistic": result.stat,
-                "p_value": result.pvalue,
-                "lags": result.usedlag,
-                "nobs": result.nobs,
-                **{f"critical {k}": v for k, v in result.critical_values.items()},
-                "stationary at 5%": bool(result.stat < result.critical_values["5%"]),
-            }
-        except TradecostError as exc:
-            adf_out = {"error": str(exc)}
-        eg_out: dict[str, Any] = {}
-        try:
-            eg = engle_granger(y, x)
-            eg_out = {
-                "statistic": eg.stat,
-                "p_value": eg.pvalue,
-                "beta": eg.beta,
-                "lags": eg.usedlag,
-                "nobs": eg.nobs,
-                "cointegrated at 5%": bool(eg.pvalue < 0.05),
-            }
-        except TradecostError as exc:
-            eg_out = {"error": str(exc)}
+        adf_out: dict[str, Any] = {"status": f"waiting: {finite.size} of {MIN_ADF_POINTS} points"}
+        if finite.size >= MIN_ADF_POINTS:
+            try:
+                result = adf(finite, regression="c", autolag="AIC")
+                adf_out = {
+                    "statistic": result.stat,
+                    "p_value": result.pvalue,
+                    "lags": result.usedlag,
+                    "nobs": result.nobs,
+                    **{f"critical {k}": v for k, v in result.critical_values.items()},
+                    "stationary at 5%": bool(result.stat < result.critical_values["5%"]),
+                }
+            except TradecostError as exc:
+                adf_out = {"error": str(exc)}
+        eg_out: dict[str, Any] = {"status": f"waiting: {n} of {MIN_EG_BARS} bars"}
+        if n >= MIN_EG_BARS:
+            try:
+                eg = engle_granger(y, x)
+                eg_out = {
+                    "statistic": eg.stat,
+                    "p_value": eg.pvalue,
+                    "beta": eg.beta,
+                    "lags": eg.usedlag,
+                    "nobs": eg.nobs,
+                    "critical 5%": eg.critical_values["5%"],
+                    "cointegrated at 5%": bool(eg.pvalue < 0.05),
+                }
+            except TradecostError as exc:
+                eg_out = {"error": str(exc)}
         latest = analysis.latest()
         try:
             hl = spread_half_life(finite)
@@ -302,7 +309,7 @@ class PairsService:
             latest=table,
             adf=adf_out,
             engle_granger=eg_out,
-            signal=text + (f" · last action: {action}" if action else ""),
+            signal=text + (f" ({action} now)" if action else ""),
             position=position,
             action=action,
         )
