@@ -277,6 +277,8 @@ def test_a_malformed_upload_is_refused_and_stores_nothing(
     response = upload(served, csv, symbol="BAD-UPLOAD")
     assert response.status_code == 400, response.text
     assert needle in response.json()["error"]
+    assert "the uploaded file" in response.json()["error"] or "CSV" in response.json()["error"]
+    assert "/tmp" not in response.json()["error"]  # no server path in the message
     assert get(served, "/api/bars", exchange="upload", symbol="BAD-UPLOAD").status_code == 404
 
 
@@ -357,6 +359,8 @@ def test_openapi_documents_the_data_endpoints(served: Served) -> None:
     for schema in ("BarsResponse", "TradesResponse", "PairsResponse", "AlertItem"):
         assert schema in spec["components"]["schemas"]
     assert "multipart/form-data" in json.dumps(spec["paths"]["/api/bars/upload"])
+    # no page that pulls scripts from a CDN
+    assert get(served, "/docs").status_code == 404
 
 
 def test_health_reports_the_store_and_the_analytics(served: Served) -> None:

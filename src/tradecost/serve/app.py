@@ -253,6 +253,10 @@ def create_app(
         title="tradecost",
         version=__version__,
         description="Live pre-trade cost of an order, and pairs analytics after costs.",
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN: the OpenAPI document
+        # itself is served, nothing that leaves this server
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.hub = hub
     app.state.sections = dict(sections or {})

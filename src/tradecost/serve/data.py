@@ -223,7 +223,11 @@ async def upload_bars(
     with tempfile.TemporaryDirectory(prefix="tradecost-upload-") as folder:
         path = Path(folder) / "bars.csv"  # never the client's file name
         path.write_bytes(buffer.getvalue())
-        rows = store.import_bars(symbol, path, exchange=exchange, interval=interval)
+        try:
+            rows = store.import_bars(symbol, path, exchange=exchange, interval=interval)
+        except InvalidInputError as exc:  # name the upload, not the server's temporary file
+            message = str(exc).replace(str(path), "the uploaded file")
+            raise type(exc)(message) from None
     store.flush()
     table = store.instruments()
     own = table[(table["exchange"] == exchange) & (table["symbol"] == symbol)]
