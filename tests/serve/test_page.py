@@ -8,9 +8,10 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.serve.conftest import Served
+from tests.serve.conftest import Served, start_serve, wait_for
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 CHROMIUM = (
@@ -184,20 +185,37 @@ SIZES = {"1366x768": (1366, 768), "1440x900": (1440, 900)}
 
 
 def test_screenshots_of_each_panel(served: Served, browser: object, tmp_path: Path) -> None:
-    """docs/img/serve-*.png: TRADECOST_SCREENSHOTS=docs/img pytest ... -k screenshot"""
-    folder = Path(os.environ.get("TRADECOST_SCREENSHOTS", tmp_path))
-    for name, (width, height) in SIZES.items():
-        page = browser.new_page(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
-        errors, _ = _watch(page)
-        page.goto(served.url + "/")
-        page.wait_for_function("document.getElementById('o-net').textContent.includes('bps')")
-        _wait_for_pairs(page)
-        page.wait_for_function("document.querySelectorAll('#alerts li').length > 0", timeout=60_000)
-        # nothing overflows sideways at a laptop size
-        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
-        page.screenshot(path=str(folder / f"serve-{name}.png"))
-        if name == "1440x900":
-            page.locator("#cost").screenshot(path=str(folder / "serve-cost-panel.png"))
-            page.locator("#pairs").screenshot(path=str(folder / "serve-pairs-panel.png"))
-        assert errors == []
-        page.close()
+    """docs/img/serve-*.png: ``TRADECOST_SCREENSHOTS=docs/img pytest ... -k screenshot`` runs
+    its own demo with the default pairs window (60 bars) for about three minutes first, so
+    the pictures show what a user sees; without it, the shared server is used."""
+    folder_name = os.environ.get("TRADECOST_SCREENSHOTS")
+    folder = Path(folder_name or tmp_path)
+    server = served
+    if folder_name:
+        server = start_serve("--pair-window", "60", "--pair-period", "1")
+        wait_for(
+            lambda: httpx.get(server.url + "/api/pairs", timeout=10).json()["bars"] >= 180,
+            timeout=400,
+            interval=2.0,
+        )
+    try:
+        for name, (width, height) in SIZES.items():
+            page = browser.new_page(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
+            errors, _ = _watch(page)
+            page.goto(server.url + "/")
+            page.wait_for_function("document.getElementById('o-net').textContent.includes('bps')")
+            _wait_for_pairs(page)
+            page.wait_for_function(
+                "document.querySelectorAll('#alerts li').length > 0", timeout=60_000
+            )
+            # nothing overflows sideways at a laptop size
+            assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+            page.screenshot(path=str(folder / f"serve-{name}.png"))
+            if name == "1440x900":
+                page.locator("#cost").screenshot(path=str(folder / "serve-cost-panel.png"))
+                page.locator("#pairs").screenshot(path=str(folder / "serve-pairs-panel.png"))
+            assert errors == []
+            page.close()
+    finally:
+        if server is not served:
+            server.stop()
