@@ -33,9 +33,15 @@ class Served:
         return self.process.returncode, stderr
 
 
+#: a short pairs window, so the analytics are ready a few seconds after start
+PAIR_WINDOW = 12
+
+
 def start_serve(*args: str) -> Served:
+    command = [sys.executable, "-m", "tradecost.cli", "serve", "--demo", "--port", "0"]
+    command += ["--pair-window", str(PAIR_WINDOW), "--pair-period", "0.5", *args]
     process = subprocess.Popen(
-        [sys.executable, "-m", "tradecost.cli", "serve", "--demo", "--port", "0", *args],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

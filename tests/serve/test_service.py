@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 
 import httpx
@@ -71,7 +73,12 @@ def test_bad_queries_are_clear_errors(served: Served) -> None:
 
 def test_health_and_openapi(served: Served) -> None:
     health = wait_for(lambda: (h := get(served, "/api/health").json())["estimates"] > 0 and h)
-    assert {s["symbol"] for s in health["streams"]} == {"BTC-USDT", "ETH-USDT"}
+    assert {(s["exchange"], s["symbol"]) for s in health["streams"]} == {
+        ("okx", "BTC-USDT"),
+        ("okx", "ETH-USDT"),
+        ("binance", "ETHUSDT"),
+        ("binance", "BTCUSDT"),
+    }
     for stats in health["feeds"].values():
         assert stats["messages"] > 0
         assert stats["gaps"] == 0
@@ -137,3 +144,36 @@ def test_ctrl_c_stops_cleanly() -> None:
     status, stderr = server.stop(timeout=30.0)  # a hang, not a speed, fails this
     assert status == 0
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--pair", "ETHUSDT"], "--pair 'ETHUSDT': write Y,X"),
+        (["--pair", "ETHUSDT,ETHUSDT"], "two symbols"),
+        (["--demo", "--pair-window", "2"], "window=2"),
+        (["--demo", "--pair-interval", "7x"], "unknown interval '7x'"),
+        (["--demo", "--pair-period", "0"], "--pair-period"),
+    ],
+)
+def test_bad_pair_options_exit_2_before_connecting(args: list[str], needle: str) -> None:
+    # no --demo and no network: the options are refused before any feed is opened
+    result = subprocess.run(
+        [sys.executable, "-m", "tradecost.cli", "serve", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_another_host_is_warned_about() -> None:
+    server = start_serve("--host", "127.0.0.2")  # still loopback: no network in tests
+    assert server.url.startswith("http://127.0.0.2:")
+    wait_for(lambda: get(server, "/api/health").status_code == 200)
+    status, stderr = server.stop(timeout=30.0)
+    assert status == 0
+    assert "warning: listening on 127.0.0.2" in stderr
+    assert "no authentication" in stderr

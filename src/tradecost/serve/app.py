@@ -94,9 +94,21 @@ def streams(hub: HubDep) -> list[dict[str, Any]]:
 
 
 @system.get("/api/health", response_model=Health)
-def health(hub: HubDep) -> dict[str, Any]:
-    """Feeds (messages, gaps, resyncs), latency, live push and process CPU/memory/threads."""
-    return hub.health()
+def health(hub: HubDep, request: Request) -> dict[str, Any]:
+    """Feeds (messages, gaps, resyncs), latency, live push, process CPU/memory/threads, and the
+    tick store and pairs analytics when the server runs them."""
+    out = hub.health()
+    store = request.app.state.store
+    if store is not None:
+        out["store"] = {"path": store.path, "memory": store.memory}
+        recorder = getattr(request.app.state, "recorder", None)
+        if recorder is not None:
+            out["store"]["trades_recorded"] = recorder.recorded
+    pairs = request.app.state.pairs
+    if pairs is not None:
+        out["pairs"] = pairs.status()
+    safe: dict[str, Any] = _json_safe(out)
+    return safe
 
 
 @live.websocket("/ws/live")
@@ -115,6 +127,7 @@ async def live_updates(websocket: WebSocket) -> None:
     reader = asyncio.create_task(_read_orders(websocket, client))
     interval = 1.0 / MAX_PUSH_HZ
     sent_version = -1
+    cache: dict[str, Any] = websocket.app.state.section_cache
     try:
         while not reader.done():
             version = hub.version
@@ -122,7 +135,7 @@ async def live_updates(websocket: WebSocket) -> None:
                 if sent_version >= 0 and version > sent_version + 1:
                     hub.push.conflated += version - sent_version - 1
                 client.changed = False
-                message = json.dumps(_payload(hub, sections, version, client), allow_nan=False)
+                message = _message(hub, sections, version, client, cache)
                 try:
                     await asyncio.wait_for(websocket.send_text(message), SLOW_CLIENT_S)
                 except TimeoutError:
@@ -167,9 +180,16 @@ async def _read_orders(websocket: WebSocket, client: _Client) -> None:
         client.changed = True
 
 
-def _payload(
-    hub: Hub, sections: dict[str, PayloadSection], version: int, client: _Client
-) -> dict[str, Any]:
+def _message(
+    hub: Hub,
+    sections: dict[str, PayloadSection],
+    version: int,
+    client: _Client,
+    cache: dict[str, Any],
+) -> str:
+    """One live update for ``client``, as JSON text: the client's own order and estimate, the
+    shared health, and the sections. A section (the pairs payload: a few hundred points a
+    series) is serialised once per new value and shared by every client (``cache``)."""
     out: dict[str, Any] = {"type": "live", "version": version, "order": dict(client.order.__dict__)}
     error = client.error
     estimate = None
@@ -187,10 +207,17 @@ def _payload(
         {"exchange": stream["exchange"], "symbol": stream["symbol"]} for stream in health["streams"]
     ]
     out["alerts"] = list(hub.alerts)
+    text = json.dumps(_json_safe(out), allow_nan=False)
+    parts = [text[:-1]]
     for name, build in sections.items():
-        out[name] = build(hub)
-    safe: dict[str, Any] = _json_safe(out)
-    return safe
+        value = build(hub)
+        held = cache.get(name)
+        if held is None or held[0] is not value:
+            held = (value, json.dumps(_json_safe(value), allow_nan=False))
+            cache[name] = held
+        parts.append(f", {json.dumps(name)}: {held[1]}")
+    parts.append("}")
+    return "".join(parts)
 
 
 def _json_safe(value: Any) -> Any:
@@ -212,19 +239,37 @@ def create_app(
     *,
     routers: tuple[APIRouter, ...] = (),
     sections: dict[str, PayloadSection] | None = None,
+    store: Any = None,
+    pairs: Any = None,
 ) -> Any:
-    """The FastAPI app over ``hub``; ``routers`` add endpoints (pairs, bars...), ``sections``
-    add named parts to every live update."""
+    """The FastAPI app over ``hub``; ``routers`` add endpoints, ``sections`` add named parts to
+    every live update. ``store`` (a :class:`~tradecost.store.TickStore`) adds the bars, trades
+    and upload endpoints; ``pairs`` (a :class:`~tradecost.serve.pairs.PairsService`) the pairs
+    endpoints and the ``pairs`` section of the live push."""
     from tradecost import __version__
+    from tradecost.serve.data import data, pairs_router
 
     app = FastAPI(
         title="tradecost",
         version=__version__,
         description="Live pre-trade cost of an order, and pairs analytics after costs.",
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN: the OpenAPI document
+        # itself is served, nothing that leaves this server
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.hub = hub
     app.state.sections = dict(sections or {})
-    for router in (costs, market, system, live, *routers):
+    app.state.section_cache = {}
+    app.state.store = store
+    app.state.pairs = pairs
+    extra: tuple[APIRouter, ...] = ()
+    if store is not None:
+        extra += (data,)
+    if pairs is not None:
+        extra += (pairs_router,)
+        app.state.sections.setdefault("pairs", pairs.section)
+    for router in (costs, market, system, live, *extra, *routers):
         app.include_router(router)
 
     @app.exception_handler(TradecostError)

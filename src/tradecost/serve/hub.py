@@ -3,8 +3,8 @@
 The feeds call :meth:`Hub.on_event` from their socket callbacks; it only updates memory (the
 book reference, the estimators, a counter), so no web client can ever slow a feed down. The web
 layer reads the hub: the latest estimate for the configured order, an estimate for any order on
-a live book, book tops, feed and process health. Live pushes read :meth:`Hub.live_payload`,
-which is rebuilt at most as often as clients are served.
+a live book, book tops, feed and process health. Live pushes are built from it at most as
+often as clients are served (``tradecost.serve.app``).
 """
 
 from __future__ import annotations
@@ -123,6 +123,7 @@ class Hub:
         self.version = 0  #: bumped by every change a live client would want to see
         self.push = PushStats()
         self.alerts: deque[dict[str, Any]] = deque(maxlen=200)
+        self.sampler: Any = _sampler()
 
     # ---- wiring ---------------------------------------------------------------------------
 
@@ -276,8 +277,21 @@ class Hub:
                 "estimate_p50_us": _finite(self._estimate_latency_p50_us()),
             },
             "push": dict(self.push.__dict__),
-            "process": process_figures(),
+            "process": self.process_figures(),
         }
+        return out
+
+    def process_figures(self) -> dict[str, Any]:
+        """CPU %, resident memory and threads of this process: the latest sample of
+        :class:`tradecost.process_stats.ProcessSampler` (sampled off the feed path)."""
+        out: dict[str, Any] = {"pid": os.getpid()}
+        sampler = self.sampler
+        if sampler is None:
+            out["threads"] = threading.active_count()
+            return out
+        sample = sampler.latest
+        out.update(sample.as_dict())
+        out["rss_mb"] = round(sample.rss_bytes / 2**20, 1)
         return out
 
     def _estimate_latency_p50_us(self) -> float:
@@ -299,23 +313,11 @@ def _finite(value: float) -> float | None:
     return value if isinstance(value, float) and math.isfinite(value) else None
 
 
-_PROCESS: Any = None
-
-
-def process_figures() -> dict[str, Any]:
-    """CPU % (since the last call), resident memory and threads of this process (psutil)."""
-    global _PROCESS
+def _sampler() -> Any:
+    """A process sampler (psutil, in the web extra); None without psutil."""
     try:
-        import psutil  # type: ignore[import-untyped]
+        from tradecost.process_stats import ProcessSampler
+
+        return ProcessSampler()
     except ImportError:
-        return {"pid": os.getpid(), "threads": threading.active_count()}
-    if _PROCESS is None:
-        _PROCESS = psutil.Process()
-        _PROCESS.cpu_percent(None)
-    with _PROCESS.oneshot():
-        return {
-            "pid": _PROCESS.pid,
-            "cpu_percent": _PROCESS.cpu_percent(None),
-            "rss_mb": round(_PROCESS.memory_info().rss / 2**20, 1),
-            "threads": _PROCESS.num_threads(),
-        }
+        return None

@@ -76,3 +76,74 @@ class Health(BaseModel):
 
 class ErrorBody(BaseModel):
     error: str
+
+
+class BarRow(BaseModel):
+    ts_ms: int = Field(description="bar start, ms since the epoch (UTC)")
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float | None = Field(description="base units")
+    notional: float | None = Field(description="quote units, Σ price × size")
+    vwap: float | None
+    trades: int | None
+
+
+class BarsResponse(BaseModel):
+    exchange: str
+    symbol: str
+    interval: str
+    bars: list[BarRow]
+
+
+class TradeRow(BaseModel):
+    ts_ns: int = Field(description="exchange time, ns since the epoch")
+    price: float
+    size: float = Field(description="base units")
+    side: Literal["buy", "sell"] = Field(description="the taker's side")
+    trade_id: str
+
+
+class TradesResponse(BaseModel):
+    exchange: str
+    symbol: str
+    trades: list[TradeRow]
+
+
+class UploadResult(BaseModel):
+    rows: int = Field(description="bars stored")
+    exchange: str
+    symbol: str
+    interval: str
+
+
+class PairsResponse(BaseModel):
+    exchange: str
+    y: str = Field(description="the leg regressed on x (log prices)")
+    x: str
+    interval: str
+    window: int = Field(description="bars in the rolling regression")
+    entry: float = Field(description="|z-score| that opens a position")
+    bars: int = Field(description="bars analysed (the last ``history``)")
+    last_bar_ms: int | None = Field(description="start of the newest bar, ms since the epoch")
+    updated_ms: int = Field(description="when this was computed, ms since the epoch")
+    latest: dict[str, float | int | str | None] = Field(description="the analytics table")
+    adf: dict[str, float | int | bool | str | None] = Field(
+        description="ADF test of the spread (regression 'c', AIC lags)"
+    )
+    engle_granger: dict[str, float | int | bool | str | None] = Field(
+        description="Engle–Granger cointegration test of log y on log x"
+    )
+    signal: str
+    position: int = Field(description="+1 long the spread, -1 short, 0 flat")
+    action: str = Field(description="the action at the last bar ('' for none)")
+
+
+class AlertItem(BaseModel):
+    ts_ms: int = Field(description="the bar where the rule fired, ms since the epoch")
+    time: str = Field(description="the same, ISO 8601 UTC")
+    rule: str
+    metric: str
+    value: float | None
+    text: str

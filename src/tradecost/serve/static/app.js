@@ -107,9 +107,30 @@ function showPairs(pairs) {
     hlines: [{ value: entry, color: "#c92a2a" }, { value: -entry, color: "#c92a2a" }, { value: 0, color: "#adb5bd" }] });
   plot($("c-volume"), { times: t, yLabel: "volume", lines: [{ values: [], color: "#000", label: `${pairs.y} volume (USD)` }],
     bars: { values: pairs.y_notional || [], color: "#74a9cf" } });
-  rows($("analytics"), Object.entries(pairs.latest || {}).map(([k, v]) => [k, typeof v === "number" ? fmt(v, 4) : String(v)]));
+  rows($("analytics"), Object.entries(pairs.latest || {}).map(([k, v]) => [k, v === null ? "–" : typeof v === "number" ? fmt(v, Number.isInteger(v) ? 0 : Math.abs(v) >= 100 ? 2 : 4) : String(v)]));
+  const cell = (v) => (v === null || v === undefined ? "–" : typeof v === "number" ? fmt(v, Number.isInteger(v) ? 0 : 4) : typeof v === "boolean" ? (v ? "yes" : "no") : String(v));
   const adf = pairs.adf || {};
-  rows($("adf"), Object.entries(adf).map(([k, v]) => [k, typeof v === "number" ? fmt(v, 4) : String(v)]));
+  const eg = pairs.engle_granger || {};
+  const note = (t) => t.status || t.error;
+  const tests = [
+    ["statistic", note(adf) || cell(adf.statistic), note(eg) || cell(eg.statistic)],
+    ["p-value", cell(adf.p_value), cell(eg.p_value)],
+    ["5% critical", cell(adf["critical 5%"]), cell(eg["critical 5%"])],
+    ["lags / obs", `${cell(adf.lags)} / ${cell(adf.nobs)}`, `${cell(eg.lags)} / ${cell(eg.nobs)}`],
+    ["β (whole sample)", "", cell(eg.beta)],
+    ["verdict at 5%", "stationary at 5%" in adf ? (adf["stationary at 5%"] ? "stationary" : "unit root not rejected") : "–",
+      "cointegrated at 5%" in eg ? (eg["cointegrated at 5%"] ? "cointegrated" : "not cointegrated") : "–"],
+  ];
+  const body = $("adf").tBodies[0];
+  body.replaceChildren(...tests.map((cells) => {
+    const tr = document.createElement("tr");
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    return tr;
+  }));
   $("signal").textContent = pairs.signal || "–";
   $("dl-bars").href = pairs.bars_csv || "#";
   $("dl-analytics").href = pairs.analytics_csv || "#";

@@ -65,7 +65,8 @@ function chart(container, spec) {
     container.replaceChildren(svg);
     return;
   }
-  const [lo, hi] = extent;
+  let [lo, hi] = extent;
+  if (spec.bars && lo < 0 && spec.bars.values.every((v) => v === null || v >= 0)) lo = 0; // bars stand on 0
   const t0 = times[0];
   const t1 = times[n - 1] === t0 ? t0 + 1 : times[n - 1];
   const x = (t) => margin.left + ((t - t0) / (t1 - t0)) * w;
