@@ -76,13 +76,21 @@ def pair_prices(days: int, seed: int) -> dict[str, np.ndarray]:
     return {"AAAUSDT": y, "BBBUSDT": x, "CCCUSDT": z}
 
 
-def simple_book(price: float, tick: float, seed: int) -> tc.OrderBook:
+def book_levels(price: float, tick: float, seed: int) -> tuple[list[list[str]], list[list[str]]]:
+    """20 levels a side around ``price``, sizes 0.1 to 4.9 base units, as text."""
     rng = np.random.default_rng(seed)
     best_bid = int(price / tick)
-    bids = [[f"{(best_bid - i) * tick:.10g}", float(rng.integers(1, 50)) / 10] for i in range(20)]
-    asks = [
-        [f"{(best_bid + 1 + i) * tick:.10g}", float(rng.integers(1, 50)) / 10] for i in range(20)
-    ]
+    bids = [[f"{(best_bid - i) * tick:.10g}", str(rng.integers(1, 50) / 10)] for i in range(20)]
+    asks = [[f"{(best_bid + 1 + i) * tick:.10g}", str(rng.integers(1, 50) / 10)] for i in range(20)]
+    return bids, asks
+
+
+def book_tick(price: float) -> float:
+    return 0.01 if price < 10_000 else 0.1
+
+
+def simple_book(price: float, tick: float, seed: int) -> tc.OrderBook:
+    bids, asks = book_levels(price, tick, seed)
     book = tc.OrderBook(f"{tick:g}")
     book.apply_snapshot(bids, asks)
     return book
@@ -108,7 +116,7 @@ def write_pair_store(path: Path, days: int, seed: int, books: bool) -> dict[str,
             ]
             store.append_trades("binance", symbol, rows)
             if books and symbol != "CCCUSDT":
-                tick = 0.01 if closes[0] < 10_000 else 0.1
+                tick = book_tick(closes[0])
                 for i in range(0, n, 10):
                     ts = T0_NS + i * MINUTE_NS + 45 * 10**9
                     store.append_book("binance", symbol, simple_book(closes[i], tick, i), ts)

@@ -82,3 +82,18 @@ def test_batch_pairs_bad_input(pair_stores: dict[str, Any], tmp_path: Path) -> N
     )
     assert missing.returncode == 1  # every task failed
     assert "no tick store at" in missing.stderr
+
+
+def test_batch_costs_over_a_tick_store_range(pair_stores: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "store-costs"
+    result = tradecost(
+        "batch", "costs", str(pair_stores["one"]), "--symbols", "AAAUSDT",
+        "--start", "2026-11-24", "--sizes", "1000", "--side", "sell",
+        "--out", str(out), "--format", "csv", "--workers", "1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["tasks"] == 1 and summary["failed"] == 0
+    costs = pd.read_csv(out / "costs.csv")
+    assert list(costs["day"]) == ["2026-11-24"]
+    assert list(costs["estimates"]) == [144]

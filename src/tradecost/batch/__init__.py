@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tradecost.batch.costs import CostTask, cost_task, cost_tasks
+from tradecost.batch.costs import CostTask, cost_task
 from tradecost.batch.pairs import PairOptions, PairTask, pair_task, pair_tasks
 from tradecost.batch.result import BatchResult
 from tradecost.batch.runner import ProgressCallback, TaskResult, make_executor, run_tasks
+from tradecost.batch.store_costs import StoreCostTask, cost_any, plan_costs
 
 
 def run_costs(
@@ -27,16 +28,22 @@ def run_costs(
     *,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
+    symbols: Sequence[str] | None = None,
+    start: str | int | None = None,
+    end: str | int | None = None,
     **options: Any,
 ) -> BatchResult:
-    """Cost of each order size (quote notional) over every recording in ``paths``.
+    """Cost of each order size (quote notional) over every recording or tick store in ``paths``.
 
-    ``options`` go to :class:`CostTask` (``sides``, ``fee_tier``, ``volatility``,
-    ``daily_volume_usd``, ``sample_ms``). A recording that cannot be read is reported in
-    ``result.failures`` and the others complete.
+    A recording is one task; a tick store (``.db``/``.sqlite``, or any SQLite file) is one task
+    per exchange, symbol and UTC day of its book snapshots, restricted to ``symbols`` and
+    ``[start, end)`` (ISO dates/times in UTC, or ns) when given. ``options`` go to
+    :class:`CostTask` (``sides``, ``fee_tier``, ``volatility``, ``daily_volume_usd``,
+    ``sample_ms``). An input that cannot be read is reported in ``result.failures`` and the
+    others complete.
     """
-    tasks = cost_tasks(paths, notionals_usd, **options)
-    results = run_tasks(cost_task, tasks, [task.name for task in tasks], executor, progress)
+    tasks = plan_costs(paths, notionals_usd, symbols=symbols, start=start, end=end, **options)
+    results = run_tasks(cost_any, tasks, [task.name for task in tasks], executor, progress)
     return BatchResult.merge("costs", results)
 
 
@@ -70,6 +77,7 @@ __all__ = [
     "CostTask",
     "PairOptions",
     "PairTask",
+    "StoreCostTask",
     "TaskResult",
     "cost_task",
     "make_executor",

@@ -33,10 +33,14 @@ def add_parser(subparsers: Any) -> None:
             "Replay each recording (tradecost record files, shared captures) through the OKX "
             "feed protocol and price every order size on every in-sync book update; write one "
             "row per instrument/day/side/size with mean, p50 and p90 of slippage, fees, impact "
-            "and net cost (bps), book health per recording, and summary.json."
+            "and net cost (bps), book health per recording, and summary.json. A tick store "
+            "(*.db) is priced on its book snapshots, one task per exchange, symbol and UTC day "
+            "(--symbols, --start, --end choose the range)."
         ),
     )
-    costs.add_argument("inputs", nargs="+", help="recordings, or folders of them")
+    costs.add_argument(
+        "inputs", nargs="+", help="recordings, folders of them, or tick stores (*.db)"
+    )
     costs.add_argument(
         "--sizes",
         default="1000,10000,100000,1000000",
@@ -59,6 +63,18 @@ def add_parser(subparsers: Any) -> None:
         type=int,
         default=0,
         help="at most one estimate per instrument per this much exchange time (0: every update)",
+    )
+    costs.add_argument(
+        "--symbols",
+        default=None,
+        help="tick stores: only these symbols, comma-separated (default: every symbol with "
+        "book snapshots)",
+    )
+    costs.add_argument(
+        "--start", default=None, help="tick stores: from this UTC date/time or ns (inclusive)"
+    )
+    costs.add_argument(
+        "--end", default=None, help="tick stores: to this UTC date/time or ns (exclusive)"
     )
     _add_common(costs)
     costs.set_defaults(handler=cmd_batch_costs)
@@ -169,10 +185,20 @@ def cmd_batch_costs(args: argparse.Namespace) -> int:
         "daily_volume_usd": _number_or_auto(args.daily_volume_usd, "--daily-volume-usd"),
         "sample_ms": args.sample_ms,
     }
+    symbols = None
+    if args.symbols is not None:
+        symbols = [part.strip() for part in args.symbols.split(",") if part.strip()]
     started = time.perf_counter()
     with make_executor(workers, args.dask) as executor, _progress(args.quiet) as progress:
         result = run_costs(
-            paths, _sizes(args.sizes), executor=executor, progress=progress, **options
+            paths,
+            _sizes(args.sizes),
+            executor=executor,
+            progress=progress,
+            symbols=symbols,
+            start=args.start,
+            end=args.end,
+            **options,
         )
     written = result.write(args.out, args.format)
     summary = result.summary()
