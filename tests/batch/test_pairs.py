@@ -227,3 +227,24 @@ def test_summary_json_is_sorted_and_finite(pair_stores: dict[str, Any], tmp_path
     text = written["summary"].read_text()
     assert json.loads(text)["failed"] == 1
     assert list(json.loads(text)) == sorted(json.loads(text))
+
+
+def _blas_threads(_: int) -> batch.TaskResult:
+    from threadpoolctl import threadpool_info
+
+    threads = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return batch.TaskResult("blas", rows=[{"threads": max(threads, default=1)}])
+
+
+def test_a_task_runs_with_one_blas_thread() -> None:
+    from threadpoolctl import threadpool_limits
+
+    # the parallelism of a batch is its tasks: a task's small regressions run on one thread,
+    # whatever the caller's setting
+    with threadpool_limits(limits=2):
+        assert _blas_threads(0).rows == [{"threads": 2}]
+        [result] = batch.run_tasks(_blas_threads, [0], ["blas"])
+    assert result.rows == [{"threads": 1}]
+    with cf.ProcessPoolExecutor(max_workers=1) as pool:
+        [pooled] = batch.run_tasks(_blas_threads, [0], ["blas"], pool)
+    assert pooled.rows == [{"threads": 1}]
