@@ -12,8 +12,12 @@ in a long batch. Each figure is the median wall time of ``--rounds`` runs.
   every 5 s (17,280 trades a symbol-day), book snapshots every 10 s; `batch pairs --period 1d
   --interval 1m --window 300`: 15 pairs × 4 days = 60 tasks of 1,440 bars each.
 
-Memory per task: one task run in a fresh interpreter, its peak RSS (``ru_maxrss``) minus that of
-an interpreter that imported the same modules and read nothing.
+The in-process runs also report their CPU time per task, which other jobs on a shared machine
+do not inflate (they only stretch the wall time).
+
+Memory per task: one task run in a fresh interpreter after the imports; its peak resident set
+(VmHWM, reset through /proc/self/clear_refs once the imports are done, so Linux only) minus the
+resident set after the imports.
 """
 
 from __future__ import annotations
@@ -104,14 +108,17 @@ def run_pairs(store: Path, executor: cf.Executor | None) -> Any:
     )
 
 
-def timed(function: Any, rounds: int) -> tuple[float, list[float], Any]:
-    times = []
+def timed(function: Any, rounds: int) -> tuple[float, list[float], float, Any]:
+    """Median wall time, the runs, median CPU time of this process (the in-process runs' own
+    work, which other jobs on the machine do not inflate), and the last result."""
+    times, cpu = [], []
     result = None
     for _ in range(rounds):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = function()
         times.append(time.perf_counter() - started)
-    return statistics.median(times), times, result
+        cpu.append(time.process_time() - started_cpu)
+    return statistics.median(times), times, statistics.median(cpu), result
 
 
 def task_rss_mb(task: str) -> dict[str, float]:
@@ -205,15 +212,19 @@ def main() -> None:
 
 
 def _measure(workload: Any, executor: cf.Executor | None, rounds: int) -> dict[str, Any]:
-    median, times, result = timed(lambda: workload(executor), rounds)
+    median, times, cpu, result = timed(lambda: workload(executor), rounds)
     summary = result.summary()
     assert summary["failed"] == 0, summary["failures"]
-    return {
+    out = {
         "tasks": summary["tasks"],
         "median_s": round(median, 3),
         "runs_s": [round(t, 3) for t in times],
         "tasks_per_s": round(summary["tasks"] / median, 2),
     }
+    if executor is None:
+        out["cpu_s"] = round(cpu, 3)
+        out["cpu_ms_per_task"] = round(cpu / summary["tasks"] * 1e3, 1)
+    return out
 
 
 if __name__ == "__main__":

@@ -248,3 +248,28 @@ def test_a_task_runs_with_one_blas_thread() -> None:
     with cf.ProcessPoolExecutor(max_workers=1) as pool:
         [pooled] = batch.run_tasks(_blas_threads, [0], ["blas"], pool)
     assert pooled.rows == [{"threads": 1}]
+
+
+def test_a_published_copy_reads_the_same(pair_stores: dict[str, Any], tmp_path: Path) -> None:
+    """What docs/batch.md says to do before putting a store on shared storage: fold the WAL
+    into the file (journal_mode=DELETE) and copy that one file; workers read it read-only."""
+    import shutil
+    import sqlite3
+
+    staging = tmp_path / "staging.db"
+    shutil.copy(pair_stores["one"], staging)
+    wal = Path(f"{pair_stores['one']}-wal")
+    if wal.exists():
+        shutil.copy(wal, f"{staging}-wal")
+    connection = sqlite3.connect(staging)
+    assert connection.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    connection.close()
+    published = tmp_path / "shared" / "one.db"
+    published.parent.mkdir()
+    shutil.copy(staging, published)  # the file alone: no -wal, no -shm
+    copy = batch.run_pairs([published], SYMBOLS[:2], period="1d", **OPTIONS)
+    original = batch.run_pairs([pair_stores["one"]], SYMBOLS[:2], period="1d", **OPTIONS)
+    pd.testing.assert_frame_equal(
+        copy.table.drop(columns="store"), original.table.drop(columns="store"), check_exact=True
+    )
+    assert len(copy.table) == 2
