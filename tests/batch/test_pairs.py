@@ -273,3 +273,32 @@ def test_a_published_copy_reads_the_same(pair_stores: dict[str, Any], tmp_path: 
         copy.table.drop(columns="store"), original.table.drop(columns="store"), check_exact=True
     )
     assert len(copy.table) == 2
+
+
+def test_imported_bars_are_paired_too(tmp_path: Path) -> None:
+    """A store of OHLC bars imported from a user's files (no trades) is scanned the same way."""
+    from tests.pairs.reference import cointegrated_pair
+
+    y, x, _, _ = cointegrated_pair(2 * 1440, beta=0.9, half_life=5, seed=21)
+    times = T0_NS + np.arange(y.size, dtype=np.int64) * MINUTE_NS
+    path = tmp_path / "imported.db"
+    with TickStore(str(path)) as store:
+        for symbol, closes in (("YYY", y), ("XXX", x)):
+            bars = pd.DataFrame(
+                {"ts_ns": times, "open": closes, "high": closes, "low": closes, "close": closes,
+                 "volume": np.full(y.size, 5.0)}
+            )  # fmt: skip
+            store.import_bars(symbol, bars)
+        store.flush()
+    result = batch.run_pairs([path], ["YYY", "XXX"], period="1d", window=120)
+    assert result.summary()["failed"] == 0
+    table = result.table
+    assert list(table["period"]) == ["2026-11-23", "2026-11-24"]
+    for day in (0, 1):
+        coint = pairs.engle_granger(
+            y[day * 1440 : (day + 1) * 1440], x[day * 1440 : (day + 1) * 1440]
+        )
+        assert table["eg_beta"].iloc[day] == coint.beta
+        assert table["eg_pvalue"].iloc[day] == coint.pvalue
+    # no book snapshots in an imported store: the square-root law prices every fill
+    assert set(table["slippage_by"]) == {"square_root (no book)"}
