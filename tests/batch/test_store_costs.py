@@ -129,3 +129,12 @@ def test_recordings_and_stores_give_the_same_output_on_a_pool_and_dask(
     store_rows = sequential.table[sequential.table["source"] == str(pair_stores["one"])]
     assert set(store_rows["estimates"]) == {144}
     assert DAY_NS // (10 * 60 * 10**9) == 144
+
+
+def test_derivatives_are_flagged_in_the_health_note() -> None:
+    from tradecost.batch.store_costs import note
+
+    for spot in ("BTC-USDT", "BTCUSDT", "ETH-USDC"):
+        assert note(spot) == "book sizes priced as base units"
+    for derivative in ("BTC-USDT-SWAP", "BTC-USD-240329", "BTC-USD-220325-40000-C"):
+        assert "contracts" in note(derivative)

@@ -14,6 +14,7 @@ Book sizes are taken as base units (a spot book): the store keeps no contract sp
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,9 @@ from tradecost.batch.runner import TaskResult
 from tradecost.errors import InvalidInputError, TradecostError
 
 NS_PER_DAY = 86_400 * 10**9
+#: OKX derivative ids (BTC-USDT-SWAP, BTC-USD-240329, BTC-USD-240329-60000-C): their book sizes
+#: are contracts, which a store's snapshots do not say how to convert
+DERIVATIVE = re.compile(r"-SWAP$|-\d{6}$|-\d{6}-[\d.]+-[CP]$")
 SQLITE_HEADER = b"SQLite format 3\x00"
 STORE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
@@ -135,9 +139,19 @@ def _price_day(task: StoreCostTask) -> tuple[list[dict[str, Any]], dict[str, Any
         "snapshots": len(times),
         "priced_snapshots": priced,
         "trades": len(trades),
-        "note": "book sizes priced as base units",
+        "note": note(task.symbol),
     }
     return rows, health
+
+
+def note(symbol: str) -> str:
+    """The health note of a store day: how its book sizes were read."""
+    if DERIVATIVE.search(symbol):
+        return (
+            "book sizes priced as base units, but this looks like a derivative whose sizes are "
+            "contracts: scale by the contract value"
+        )
+    return "book sizes priced as base units"
 
 
 def _range_text(task: StoreCostTask) -> str:
