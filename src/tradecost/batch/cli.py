@@ -33,10 +33,14 @@ def add_parser(subparsers: Any) -> None:
             "Replay each recording (tradecost record files, shared captures) through the OKX "
             "feed protocol and price every order size on every in-sync book update; write one "
             "row per instrument/day/side/size with mean, p50 and p90 of slippage, fees, impact "
-            "and net cost (bps), book health per recording, and summary.json."
+            "and net cost (bps), book health per recording, and summary.json. A tick store "
+            "(*.db) is priced on its book snapshots, one task per exchange, symbol and UTC day "
+            "(--symbols, --start, --end choose the range)."
         ),
     )
-    costs.add_argument("inputs", nargs="+", help="recordings, or folders of them")
+    costs.add_argument(
+        "inputs", nargs="+", help="recordings, folders of them, or tick stores (*.db)"
+    )
     costs.add_argument(
         "--sizes",
         default="1000,10000,100000,1000000",
@@ -60,8 +64,63 @@ def add_parser(subparsers: Any) -> None:
         default=0,
         help="at most one estimate per instrument per this much exchange time (0: every update)",
     )
+    costs.add_argument(
+        "--symbols",
+        default=None,
+        help="tick stores: only these symbols, comma-separated (default: every symbol with "
+        "book snapshots)",
+    )
+    costs.add_argument(
+        "--start", default=None, help="tick stores: from this UTC date/time or ns (inclusive)"
+    )
+    costs.add_argument(
+        "--end", default=None, help="tick stores: to this UTC date/time or ns (exclusive)"
+    )
     _add_common(costs)
     costs.set_defaults(handler=cmd_batch_costs)
+
+    pairs = kinds.add_parser(
+        "pairs",
+        help="Engle–Granger, half-life and cost-aware backtest of every pair, per period",
+        description=(
+            "For every pair of --symbols (i < j: the earlier symbol is y, the later the hedge "
+            "x) in every tick store and every --period of the range: the Engle–Granger test "
+            "(beta, ADF statistic, p-value), the half-life of its residuals and the pairs "
+            "backtest net of fees and slippage, from the store's bars (recorded trades or "
+            "imported bars). One task per store, pair and period; writes pairs.<fmt>, "
+            "health.<fmt> and summary.json."
+        ),
+    )
+    pairs.add_argument("stores", nargs="+", help="tick store files (SQLite)")
+    pairs.add_argument(
+        "--symbols", required=True, help="comma-separated symbols, e.g. ETHUSDT,BTCUSDT,SOLUSDT"
+    )
+    pairs.add_argument(
+        "--period",
+        default="all",
+        help="cut the range into UTC periods of this length (1d, 6h, 1w) or 'all' (default)",
+    )
+    pairs.add_argument("--start", default=None, help="from this UTC date/time or ns (inclusive)")
+    pairs.add_argument("--end", default=None, help="to this UTC date/time or ns (exclusive)")
+    pairs.add_argument("--interval", default="1m", help="bar length (default %(default)s)")
+    pairs.add_argument(
+        "--window", type=int, default=300, help="rolling window in bars (default %(default)s)"
+    )
+    pairs.add_argument("--exchange", default=None, help="only this exchange's trades")
+    pairs.add_argument("--entry", type=float, default=2.0, help="enter at |z| >= entry")
+    pairs.add_argument("--exit", type=float, default=0.0, help="exit when z crosses ±exit")
+    pairs.add_argument("--stop", type=float, default=None, help="stop out at |z| >= stop")
+    pairs.add_argument("--notional", type=float, default=10_000.0, help="quote per y leg")
+    pairs.add_argument("--fee-exchange", default="binance", help="fee table (binance, okx)")
+    pairs.add_argument("--market", default="spot", help="fee table market (spot, usdm, swap)")
+    pairs.add_argument("--tier", default=None, help="fee tier (default: the entry tier)")
+    pairs.add_argument(
+        "--no-books",
+        action="store_true",
+        help="price every fill by the square-root law, even where the store has book snapshots",
+    )
+    _add_common(pairs)
+    pairs.set_defaults(handler=cmd_batch_pairs)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -126,11 +185,63 @@ def cmd_batch_costs(args: argparse.Namespace) -> int:
         "daily_volume_usd": _number_or_auto(args.daily_volume_usd, "--daily-volume-usd"),
         "sample_ms": args.sample_ms,
     }
+    symbols = None
+    if args.symbols is not None:
+        symbols = [part.strip() for part in args.symbols.split(",") if part.strip()]
     started = time.perf_counter()
     with make_executor(workers, args.dask) as executor, _progress(args.quiet) as progress:
         result = run_costs(
-            paths, _sizes(args.sizes), executor=executor, progress=progress, **options
+            paths,
+            _sizes(args.sizes),
+            executor=executor,
+            progress=progress,
+            symbols=symbols,
+            start=args.start,
+            end=args.end,
+            **options,
         )
+    written = result.write(args.out, args.format)
+    summary = result.summary()
+    summary["outputs"] = {name: str(path) for name, path in written.items()}
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    print(json.dumps(summary, sort_keys=True))
+    return 0 if summary["succeeded"] else 1
+
+
+def cmd_batch_pairs(args: argparse.Namespace) -> int:
+    import os
+
+    from tradecost.batch import make_executor
+    from tradecost.batch.pairs import pair_task, pair_tasks
+    from tradecost.batch.result import BatchResult
+    from tradecost.batch.runner import run_tasks
+
+    symbols = [part.strip() for part in args.symbols.split(",") if part.strip()]
+    tasks = pair_tasks(
+        args.stores,
+        symbols,
+        period=args.period,
+        start=args.start,
+        end=args.end,
+        interval=args.interval,
+        window=args.window,
+        entry=args.entry,
+        exit=args.exit,
+        stop=args.stop,
+        notional=args.notional,
+        fee_exchange=args.fee_exchange,
+        market=args.market,
+        tier=args.tier,
+        exchange=args.exchange,
+        books=not args.no_books,
+    )
+    workers = args.workers
+    if workers is None and args.dask is None:
+        workers = min(len(tasks), os.cpu_count() or 1)
+    started = time.perf_counter()
+    with make_executor(workers, args.dask) as executor, _progress(args.quiet) as progress:
+        results = run_tasks(pair_task, tasks, [task.name for task in tasks], executor, progress)
+    result = BatchResult.merge("pairs", results)
     written = result.write(args.out, args.format)
     summary = result.summary()
     summary["outputs"] = {name: str(path) for name, path in written.items()}

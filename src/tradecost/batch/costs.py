@@ -136,19 +136,57 @@ def cost_task(task: CostTask) -> TaskResult:
             skipped[inst_id] = f"{type(exc).__name__}: {exc}"
 
     protocol = OKXProtocol(list(instruments), channel, trades=True, instruments=instruments)
-    # packed doubles: 8 bytes a sample (a list of floats would hold 32)
-    samples: dict[tuple[str, str, str, float], dict[str, array[float]]] = defaultdict(
-        lambda: {name: array("d") for name in (*COMPONENTS, "complete")}
-    )
+    samples = new_samples()
     try:
         _replay(task, frames, protocol, estimators, samples)
     except TradecostError as exc:
         return TaskResult(task.name, error=f"{type(exc).__name__}: {exc}")
 
+    rows = summarise(task.name, samples)
+
+    stats = protocol.stats.as_dict()
+    entry: dict[str, Any] = {
+        "source": task.name,
+        "channel": channel,
+        "instruments": ",".join(sorted(instruments)),
+    }
+    entry.update({counter: int(stats[counter]) for counter in HEALTH_COUNTERS})
+    entry["note"] = "; ".join(f"{inst_id}: {why}" for inst_id, why in sorted(skipped.items()))
+    health = [entry]
+    return TaskResult(task.name, rows=rows, health=health)
+
+
+Samples = dict[tuple[str, str, str, float], dict[str, "array[float]"]]
+
+
+def new_samples() -> Samples:
+    """Per (instrument, day, side, size): packed doubles of each component (8 bytes a sample;
+    a list of floats would hold 32)."""
+    return defaultdict(lambda: {name: array("d") for name in (*COMPONENTS, "complete")})
+
+
+def price_book(
+    task: CostTask, estimator: Any, book: Any, inst_id: str, ts_ns: int, samples: Samples
+) -> None:
+    """Price every side and size of ``task`` on ``book`` and add them to the samples."""
+    day = _day(ts_ns)
+    for side in task.sides:
+        for notional in task.notionals_usd:
+            estimate = estimator.estimate(book, side, quantity_usd=float(notional))
+            bucket = samples[(inst_id, day, side, float(notional))]
+            bucket["slippage_bps"].append(estimate.slippage_bps)
+            bucket["fee_bps"].append(estimate.fee_bps)
+            bucket["impact_bps"].append(estimate.impact_bps)
+            bucket["net_cost_bps"].append(estimate.net_cost_bps)
+            bucket["complete"].append(1.0 if estimate.complete else 0.0)
+
+
+def summarise(source: str, samples: Samples) -> list[dict[str, Any]]:
+    """One row per (instrument, day, side, size), in that sorted order."""
     rows: list[dict[str, Any]] = []
     for (inst_id, day, side, notional), bucket in sorted(samples.items()):
         row: dict[str, Any] = {
-            "source": task.name,
+            "source": source,
             "inst_id": inst_id,
             "day": day,
             "side": side,
@@ -165,17 +203,7 @@ def cost_task(task: CostTask) -> TaskResult:
             if component == "impact_bps":
                 row["impact_estimates"] = count
         rows.append(row)
-
-    stats = protocol.stats.as_dict()
-    entry: dict[str, Any] = {
-        "source": task.name,
-        "channel": channel,
-        "instruments": ",".join(sorted(instruments)),
-    }
-    entry.update({counter: int(stats[counter]) for counter in HEALTH_COUNTERS})
-    entry["note"] = "; ".join(f"{inst_id}: {why}" for inst_id, why in sorted(skipped.items()))
-    health = [entry]
-    return TaskResult(task.name, rows=rows, health=health)
+    return rows
 
 
 class _Frames:
@@ -203,7 +231,7 @@ def _replay(
     frames: Iterable[tuple[int, str | bytes]],
     protocol: Any,
     estimators: dict[str, Any],
-    samples: dict[tuple[str, str, str, float], dict[str, array[float]]],
+    samples: Samples,
 ) -> None:
     from tradecost.feeds.okx.protocol import BookEvent, TradeEvent
 
@@ -227,16 +255,7 @@ def _replay(
             if previous is not None and event.exch_ts - previous < sample_ns:
                 continue
             last_ns[event.inst_id] = event.exch_ts
-            day = _day(event.exch_ts)
-            for side in task.sides:
-                for notional in task.notionals_usd:
-                    estimate = estimator.estimate(book, side, quantity_usd=float(notional))
-                    bucket = samples[(event.inst_id, day, side, float(notional))]
-                    bucket["slippage_bps"].append(estimate.slippage_bps)
-                    bucket["fee_bps"].append(estimate.fee_bps)
-                    bucket["impact_bps"].append(estimate.impact_bps)
-                    bucket["net_cost_bps"].append(estimate.net_cost_bps)
-                    bucket["complete"].append(1.0 if estimate.complete else 0.0)
+            price_book(task, estimator, book, event.inst_id, event.exch_ts, samples)
 
 
 def cost_tasks(

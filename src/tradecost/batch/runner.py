@@ -80,11 +80,27 @@ def run_tasks(
 
 def _call(function: Callable[[Any], TaskResult], payload: Any, name: str) -> TaskResult:
     """Run one task; what it raises becomes its result (as text, so it always travels back
-    from a worker process, picklable or not)."""
+    from a worker process, picklable or not).
+
+    The task runs with one BLAS/OpenMP thread: the parallelism of a batch is its tasks. The
+    pairs tasks' regressions are small (a few thousand rows, two columns), and OpenBLAS threads
+    spinning beside the worker processes made 1- and 2-worker pools on a busy 2-core machine
+    about three times slower than one thread each (docs/performance.md#batch-runs).
+    """
     try:
-        return function(payload)
+        with _one_blas_thread():
+            return function(payload)
     except Exception as exc:
         return TaskResult(name, error=_describe(exc))
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return contextlib.nullcontext()
+    limits: contextlib.AbstractContextManager[Any] = threadpool_limits(limits=1)
+    return limits
 
 
 def _describe(exc: BaseException) -> str:
