@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -178,3 +180,42 @@ def test_predict_book_rejects_a_bad_contract_value():
     for bad in (0.0, -0.01, math.nan, math.inf):
         with pytest.raises(InvalidInputError, match="contract_value"):
             predictor.predict_book(FeatureExtractor(), two_sided_book(), "buy", 100.0, bad)
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_the_tick_runs_no_python_code_of_the_models(trained: bool):
+    # the estimator's call reaches the compiled LiveQuantiles.predict_quantiles: no Python frame
+    # of LiveModels (or of OnlineModels, to find the predictor) is entered on the tick
+    models = LiveModels("0.1")
+    if trained:
+        models.online.predictors = Predictors(crossing_predictor(1), None, 1, 100, 0)
+    book = two_sided_book()
+    entered: list[str] = []
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            entered.append(frame.f_code.co_qualname)
+
+    sys.setprofile(profile)
+    try:
+        p50, p90 = models.predict_quantiles(book, "buy", 700.0)
+    finally:
+        sys.setprofile(None)
+    assert entered == []
+    assert math.isfinite(p50) == trained and math.isfinite(p90) == trained
+
+
+def test_a_published_generation_reaches_the_next_tick():
+    models = LiveModels("0.1")
+    book = two_sided_book()
+    first, second = crossing_predictor(2), crossing_predictor(3)
+    models.online.predictors = Predictors(first, None, 1, 100, 0)
+    assert models.predict_quantiles(book, "buy", 700.0) == first.predict_book(
+        models.online.builder.extractor, book, "buy", 700.0
+    )
+    models.online.predictors = Predictors(second, None, 2, 200, 0)
+    assert models.predict_quantiles(book, "buy", 700.0) == second.predict_book(
+        models.online.builder.extractor, book, "buy", 700.0
+    )
+    models.online.predictors = Predictors(None, None, 3, 0, 0)
+    assert all(math.isnan(v) for v in models.predict_quantiles(book, "buy", 700.0))
