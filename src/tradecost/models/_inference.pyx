@@ -216,9 +216,11 @@ cdef class LiveQuantiles:
     def predict_quantiles(self, OrderBook book not None, side, double notional):
         """(p50, p90) in bps for a market order of ``notional`` quote units on ``side`` — the
         lowest and highest of the model's sorted quantiles — or (NaN, NaN) while untrained."""
-        if self._predictor is None:
+        # a local reference: a refit publishing meanwhile cannot free the predictor in use
+        cdef QuantilePredictor predictor = self._predictor
+        if predictor is None:
             return _UNTRAINED
-        values = self._predictor._predict_book(
+        values = predictor._predict_book(
             self._extractor, book, side, notional, self.contract_value, self._log_contract)
         if len(values) == 2:
             return values
