@@ -39,15 +39,21 @@ def trained_predictors() -> Any:
 
 
 class PythonCallLiveModels(LiveModels):
-    """``predict_quantiles`` as a Python method reaching the predictor by attribute lookups."""
+    """``predict_quantiles`` as it was before the compiled call: a Python method reaching the
+    predictor by attribute lookups (``_predictors`` is what the plain attribute
+    ``OnlineModels.predictors`` was) and the extractor through a slot."""
 
-    __slots__ = ()
+    __slots__ = ("_extractor",)
+
+    def __init__(self, tick_size: str, **options: Any) -> None:
+        super().__init__(tick_size, **options)
+        self._extractor = self.online.builder.extractor
 
     def predict_quantiles(self, book: Any, side: str, notional: float) -> tuple[float, float]:
-        predictor = self.online.predictors.slippage
+        predictor = self.online._predictors.slippage
         if predictor is None:
             return math.nan, math.nan
-        values = predictor.predict_book(self.online.builder.extractor, book, side, notional)  # type: ignore[arg-type]
+        values = predictor.predict_book(self._extractor, book, side, notional)  # type: ignore[arg-type]
         return values[0], values[-1]
 
 
