@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import warnings
 from importlib import resources
 
 import pytest
@@ -365,3 +367,35 @@ def test_fee_is_linear_and_between_maker_and_taker(notional, maker_fraction, tie
     low, high = sorted((fees.maker * notional, fees.taker * notional))
     assert low - 1e-9 * notional <= fee <= high + 1e-9 * notional
     assert fees.fee(2.0 * notional, maker_fraction) == pytest.approx(2.0 * fee, abs=1e-9)
+
+
+def _all_tables() -> list[tuple[str, str]]:
+    return [(e, m) for e in FeeSchedule.exchanges() for m in FeeSchedule.markets(e)]
+
+
+@pytest.mark.parametrize(("exchange", "market"), _all_tables())
+def test_every_tier_loads_and_rates_fall_with_the_tier(exchange, market):
+    # tiers are listed entry tier first: a higher tier never charges more, and no tier pays a
+    # taker less than a maker
+    tiers = FeeSchedule.tiers(exchange, market)
+    assert tiers and len(set(tiers)) == len(tiers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnverifiedFeeTableWarning)
+        schedules = [FeeSchedule.for_exchange(exchange, market, tier) for tier in tiers]
+    assert [s.tier for s in schedules] == list(tiers)
+    for schedule in schedules:
+        assert schedule.taker >= schedule.maker, schedule
+    for lower, higher in itertools.pairwise(schedules):
+        assert higher.maker <= lower.maker, (lower.tier, higher.tier)
+        assert higher.taker <= lower.taker, (lower.tier, higher.tier)
+
+
+def test_okx_tables_hold_exactly_the_sourced_tiers():
+    # spot: the tiers of the cited table, no more; swap: Lv1 only, the one swap rate the
+    # search found in a source (the data file records the searches for the others)
+    assert FeeSchedule.tiers("okx", "spot") == tuple(OKX_SPOT)
+    assert FeeSchedule.tiers("okx", "swap") == ("Lv1",)
+    for alias in ("perp", "perpetual", "futures"):
+        assert FeeSchedule.for_exchange("okx", alias).market == "swap"
+    swap = FeeSchedule.describe("okx", "swap")
+    assert swap["verified"] and swap["sources"]

@@ -1,3 +1,5 @@
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 from typing_extensions import disjoint_base
@@ -34,7 +36,18 @@ class QuantilePredictor:
         book: OrderBook,
         side: _OrderSide,
         quantity_usd: float,
+        contract_value: float = 1.0,
     ) -> tuple[float, ...]: ...
+
+class LiveQuantiles:
+    """The live tick's learned (lowest, highest) slippage quantiles in one compiled call."""
+
+    online: Any
+    contract_value: float
+    def __init__(self, online: Any) -> None: ...
+    def predict_quantiles(
+        self, book: OrderBook, side: str, notional: float
+    ) -> tuple[float, float]: ...
 
 @disjoint_base
 class FillPredictor:

@@ -8,7 +8,7 @@ feature vector in a tight C loop. ``SlippageRegressor.compile()`` and
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.math cimport exp, expm1, isfinite, log, log1p
+from libc.math cimport NAN, exp, expm1, isfinite, log, log1p
 
 from tradecost._book cimport OrderBook
 from tradecost.models._features cimport _N_MARKET, FeatureExtractor
@@ -30,6 +30,13 @@ SOURCE_HASH = (<bytes>TRADECOST_SOURCE_HASH).decode("ascii")
 LINK_IDENTITY = 0
 LINK_LOGIT = 1
 LINK_CLOGLOG = 2
+
+# slots of tradecost.models.MARKET_FEATURES holding a log of quote-unit depth
+cdef enum:
+    _LOG_DEPTH_WALKED = 6
+    _LOG_DEPTH_OWN = 7
+
+cdef tuple _UNTRAINED = (NAN, NAN)
 
 
 cdef inline double dot(const double* coef, const double* x, Py_ssize_t n) noexcept nogil:
@@ -133,22 +140,92 @@ cdef class QuantilePredictor:
             out[i] = self._values[i]
 
     def predict_book(self, FeatureExtractor extractor not None, OrderBook book not None, side,
-                     double quantity_usd):
+                     double quantity_usd, double contract_value=1.0):
         """All sorted outputs for a market order of ``quantity_usd`` quote units on ``side`` of
         ``book``, on ``extractor``'s market features: the same numbers as
         ``extractor.extract(book, side, quantity_usd, x)`` then ``predict_into(x, out)``, in
         one call with the features on the C stack (this is the live tick's path). Returns a
-        tuple of ``n_outputs`` floats, ascending."""
+        tuple of ``n_outputs`` floats, ascending.
+
+        ``contract_value``: base units per book size unit (``ctVal × ctMult`` on an OKX swap or
+        futures book, 1 on spot). The order is walked in the book's units and the depth
+        features are put back in quote units, as ``DatasetBuilder.extract_market`` does for
+        the samples the model was fitted on."""
+        if not (isfinite(contract_value) and contract_value > 0.0):
+            raise InvalidInputError(f"contract_value must be a finite number > 0, got "
+                                    f"{contract_value}")
+        return self._predict_book(extractor, book, side, quantity_usd, contract_value,
+                                  log(contract_value) if contract_value != 1.0 else 0.0)
+
+    cdef tuple _predict_book(self, FeatureExtractor extractor, OrderBook book, object side,
+                             double quantity_usd, double contract_value, double log_contract):
         cdef double features[_N_MARKET]
         if self.n_features != _N_MARKET:
             raise InvalidInputError(
                 f"the model was fitted on {self.n_features} features, not the {_N_MARKET} "
                 "market-order features")
-        extractor.market_features(book, side, quantity_usd, features)
+        if contract_value == 1.0:
+            extractor.market_features(book, side, quantity_usd, features)
+        else:
+            if not (isfinite(quantity_usd) and quantity_usd > 0.0):
+                raise InvalidInputError(
+                    f"quantity_usd must be a finite number > 0, got {quantity_usd}")
+            extractor.market_features(book, side, quantity_usd / contract_value, features)
+            # depth in quote units: price × contracts × contract value
+            features[_LOG_DEPTH_WALKED] += log_contract
+            features[_LOG_DEPTH_OWN] += log_contract
         self._predict(features)
         if self.n_outputs == 2:
             return (self._values[0], self._values[1])
         return tuple([self._values[i] for i in range(self.n_outputs)])
+
+
+cdef class LiveQuantiles:
+    """The live tick's learned (lowest, highest) slippage quantiles in one compiled call.
+
+    Base of :class:`tradecost.models.live.LiveModels`. It listens to ``online`` (an
+    ``OnlineModels``) for published predictors and keeps the slippage one in a C field, so
+    ``predict_quantiles`` reaches it, the feature extractor (``online.builder.extractor``) and
+    the book with no Python attribute lookup, frame or intermediate tuple. Untrained, it
+    returns (NaN, NaN) and computes nothing.
+    """
+
+    cdef public object online
+    cdef FeatureExtractor _extractor
+    cdef QuantilePredictor _predictor
+    cdef readonly double contract_value
+    cdef double _log_contract
+
+    def __init__(self, online):
+        builder = online.builder
+        contract_value = float(builder.contract_value)
+        if not (isfinite(contract_value) and contract_value > 0.0):
+            raise InvalidInputError(f"contract_value must be a finite number > 0, got "
+                                    f"{contract_value}")
+        self.online = online
+        self._extractor = builder.extractor
+        self.contract_value = contract_value
+        self._log_contract = log(contract_value) if contract_value != 1.0 else 0.0
+        self._predictor = online.predictors.slippage
+        online.publish_listeners.append(self._publish)
+
+    def _publish(self, predictors):
+        """``OnlineModels`` published ``predictors``: the next tick uses their slippage model."""
+        self._predictor = predictors.slippage
+
+    def predict_quantiles(self, OrderBook book not None, side, double notional):
+        """(p50, p90) in bps for a market order of ``notional`` quote units on ``side`` — the
+        lowest and highest of the model's sorted quantiles — or (NaN, NaN) while untrained."""
+        # a local reference: a refit publishing meanwhile cannot free the predictor in use
+        cdef QuantilePredictor predictor = self._predictor
+        if predictor is None:
+            return _UNTRAINED
+        values = predictor._predict_book(
+            self._extractor, book, side, notional, self.contract_value, self._log_contract)
+        if len(values) == 2:
+            return values
+        return (values[0], values[len(values) - 1])
+
 
 cdef class FillPredictor:
     """P(fill) of a binary GLM: logit or complementary log-log, horizon entered as log h.

@@ -7,20 +7,22 @@ estimator's two questions from the same market state the dataset builder keeps:
 * ``predict_quantiles(book, side, notional)`` → learned (p50, p90) slippage in bps, or NaN
   while the model is untrained (the estimator then reports walk-the-book alone and flags it);
   untrained it computes nothing, trained it is one compiled call (features on the C stack, then
-  the linear quantiles), so the models add little to the tick;
+  the linear quantiles; :class:`~tradecost.models._inference.LiveQuantiles`), so the models add
+  little to the tick. On a contract book (OKX swaps and futures) the order is walked in
+  contracts and the depth features are in quote units, as in the samples the model learned on;
 * ``fill_probability(book, side, distance_ticks, notional, horizon_s)`` → (P(fill), source),
   from the fitted classifier or, untrained, the documented distance prior.
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tradecost._book import OrderBook
+from tradecost.models._inference import LiveQuantiles
 from tradecost.models.features import N_LIMIT_FEATURES
 
 if TYPE_CHECKING:
@@ -31,11 +33,16 @@ if TYPE_CHECKING:
 __all__ = ["LiveModels"]
 
 
-class LiveModels:
-    """``OnlineModels`` plus the feature buffers of one instrument's live predictions."""
+class LiveModels(LiveQuantiles):
+    """``OnlineModels`` plus the feature buffers of one instrument's live predictions.
+
+    ``predict_quantiles`` is inherited from the compiled :class:`LiveQuantiles`: the estimator's
+    call on every tick runs no Python code of this class.
+    """
 
     # attributes in slots, not a dict: one object less to reach on the tick path
-    __slots__ = ("_drain_scheduled", "_extractor", "_inbox", "_limit", "_loop", "online")
+    __slots__ = ("_drain_scheduled", "_inbox", "_limit", "_loop")
+    online: OnlineModels
 
     def __init__(
         self,
@@ -48,10 +55,9 @@ class LiveModels:
         them has returned (see :meth:`on_frame`); None: the caller calls :meth:`drain`."""
         from tradecost.models.online import OnlineModels  # scikit-learn: only when training
 
-        self.online: OnlineModels = OnlineModels(tick_size, **online_options)
+        super().__init__(OnlineModels(tick_size, **online_options))
         self._inbox: deque[tuple[str | bytes, int]] = deque()
         self._limit = np.zeros(N_LIMIT_FEATURES)
-        self._extractor = self.online.builder.extractor
         self._loop = loop
         self._drain_scheduled = False
 
@@ -78,18 +84,6 @@ class LiveModels:
         while inbox:
             raw, ts_ns = inbox.popleft()
             on_frame(raw, ts_ns)
-
-    def predict_quantiles(self, book: OrderBook, side: str, notional: float) -> tuple[float, float]:
-        predictor = self.online.predictors.slippage
-        if predictor is None:
-            return math.nan, math.nan  # untrained: there is nothing to compute on the tick
-        values = predictor.predict_book(
-            self._extractor,
-            book,
-            side,  # type: ignore[arg-type]
-            notional,
-        )
-        return values[0], values[-1]
 
     def fill_probability(
         self,

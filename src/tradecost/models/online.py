@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +93,10 @@ class OnlineModels:
         self.max_samples = max_samples
         self.fallback_intensity = fallback_intensity
         self.quantiles = quantiles
-        self.predictors = Predictors(None, None, 0, 0, 0)
+        self._predictors = Predictors(None, None, 0, 0, 0)
+        #: Called with each newly published :class:`Predictors` (``LiveModels`` keeps the
+        #: slippage predictor in a C field, so the tick reads no Python attribute to reach it).
+        self.publish_listeners: list[Callable[[Predictors], None]] = []
         self._worker: threading.Thread | None = None
         self._sealed_seen = 0
         self.refits = 0
@@ -101,6 +105,18 @@ class OnlineModels:
         #: out): pinball loss per quantile for the model and walk-the-book, Brier score for the
         #: fill model and the base rate. Empty until the first refit.
         self.scores: dict[str, float] = {}
+
+    @property
+    def predictors(self) -> Predictors:
+        """The published generation of predictors."""
+        return self._predictors
+
+    @predictors.setter
+    def predictors(self, predictors: Predictors) -> None:
+        """Publish ``predictors`` (one reference assignment; the listeners are told)."""
+        self._predictors = predictors
+        for listener in self.publish_listeners:
+            listener(predictors)
 
     # -- tick path ------------------------------------------------------------------------
 
