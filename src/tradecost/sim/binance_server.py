@@ -298,6 +298,18 @@ class BinanceExchange:
             raise InvalidInputError("a raw stream URL names one stream")
         return f"{self.url}{prefix}/ws/{streams[0]}"
 
+    def feed_options(self) -> dict[str, str]:
+        """``url``, ``rest_url`` (and on USDⓈ-M ``trades_url``) for a
+        :class:`~tradecost.BinanceFeed` of this market: ``BinanceFeed(symbols, ex.market,
+        **ex.feed_options())``."""
+        if self.market == "spot":
+            return {"url": f"{self.url}/stream", "rest_url": self.rest_url}
+        return {
+            "url": f"{self.url}/public/stream",
+            "trades_url": f"{self.url}/market/stream",
+            "rest_url": self.rest_url,
+        }
+
     def start_source(self) -> None:
         self._start.set()
 

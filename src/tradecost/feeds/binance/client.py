@@ -53,6 +53,12 @@ def _http_get(url: str, timeout: float) -> bytes:
         return body
 
 
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark the outcome of ``future`` as seen (no "exception was never retrieved" warning)."""
+    if not future.cancelled():
+        future.exception()
+
+
 class _Link:
     """One WebSocket connection and the protocol it carries."""
 
@@ -318,7 +324,10 @@ class BinanceFeed:
         """Wait until the feed stops; raises what stopped it."""
         if not self._tasks:
             raise FeedError("the feed is not started: use `async with BinanceFeed(...) as feed`")
-        await asyncio.shield(asyncio.gather(*self._tasks))
+        gathered = asyncio.gather(*self._tasks)
+        # retrieved even when the caller stops waiting (the tasks end later, at close())
+        gathered.add_done_callback(_retrieve)
+        await asyncio.shield(gathered)
 
     def _raise_if_failed(self) -> None:
         for task in self._tasks:
