@@ -165,8 +165,7 @@ def links(market: str) -> int:
     return 1 if market == "spot" else 2
 
 
-# fault -> (inject kwargs, expected stats given the number of connections, expected injected)
-Expected = dict[str, int]
+# fault -> (inject kwargs, n connections -> (expected stats, expected count in ex.injected))
 FAULTS: dict[str, tuple[dict[str, Any], Any]] = {
     "none": ({}, lambda n: ({"gaps": 0, "resyncs": 0, "reconnects": 0, "bad_frames": 0}, 0)),
     "drop": ({}, lambda n: ({"gaps": 1, "resyncs": 1, "duplicates": 0, "reconnects": 0}, 1)),
@@ -183,9 +182,16 @@ FAULTS: dict[str, tuple[dict[str, Any], Any]] = {
     ),
     "shutdown": ({}, lambda n: ({"shutdowns": n, "reconnects": n, "timeouts": 0}, n)),
 }
-# stale events: one per in-sync book that broke
-STALE = {"drop": 1, "reorder": 1, "corrupt": 1, "gap": 2, "disconnect": 2, "silent": 2}
-STALE["shutdown"] = 2
+# stale events: one per in-sync book that broke (connection faults break both symbols' books)
+STALE = {
+    "drop": 1,
+    "reorder": 1,
+    "corrupt": 1,
+    "gap": 2,
+    "disconnect": 2,
+    "silent": 2,
+    "shutdown": 2,
+}
 
 
 async def fault_scenario(market: str, fault: str) -> tuple[tc.BinanceFeed, BinanceExchange, Any]:
