@@ -4,7 +4,8 @@ Every book event from the feed is turned into a CostEstimate (every tick is comp
 socket's callback as its frame is applied); the
 terminal view redraws a few times per second from the latest one, or ``--json`` prints one JSON
 object per estimate. ``--demo`` serves the built-in simulated market on 127.0.0.1 and connects to
-it over a real WebSocket: the same code path as live OKX.
+it over a real WebSocket: the same code path as live OKX (``--exchange binance --demo``: the
+simulated Binance, spot or ``--market usdm``, and the same path as live Binance).
 """
 
 from __future__ import annotations
@@ -165,12 +166,6 @@ def _check_args(args: argparse.Namespace) -> None:
     if getattr(args, "exchange", "okx") == "binance":
         # Binance writes symbols without a dash: BTC-USDT (the OKX default) is BTCUSDT there.
         args.symbol = args.symbol.replace("-", "").upper()
-        if args.demo:
-            raise InvalidInputError(
-                "--demo with --exchange binance needs the simulated Binance exchange, which this "
-                "build does not have yet; use --exchange binance without --demo (live Binance, "
-                "or --url for a Binance-compatible combined-stream endpoint)"
-            )
     if not (math.isfinite(args.usd) and args.usd > 0):
         raise InvalidInputError(f"--usd must be a positive amount, not {args.usd}")
     if args.duration is not None and not args.duration > 0:
@@ -304,6 +299,8 @@ def _event_handler(
             state.trades += 1
             estimator.observe_trade(event.local_ts, event.price, event.size)
             return
+        if event.stale:
+            return  # the book is out of sync (being rebuilt): nothing to price until it is back
         try:
             estimate = _estimate(state, event)
         except TradecostError:
@@ -321,18 +318,29 @@ def _event_handler(
 
 @contextlib.asynccontextmanager
 async def _source(args: argparse.Namespace) -> Any:
-    """The WebSocket URL to connect to: the simulated exchange for --demo, else --url/OKX."""
-    if getattr(args, "exchange", "okx") == "binance":
-        yield args.url, f"Binance {args.market}" if args.url is None else args.url
-        return
-    if not args.demo:
-        yield args.url or OKX_PUBLIC_URL, "OKX" if args.url is None else args.url
-        return
+    """What to connect to: ``(feed options, source name)``; for --demo the simulated exchange
+    (OKX, or Binance spot / USDⓈ-M) on 127.0.0.1, else --url or the live venue."""
     from tradecost.sim import SimulatedExchange, SimulatedMarket
 
+    if getattr(args, "exchange", "okx") == "binance":
+        if not args.demo:
+            name = f"Binance {args.market}" if args.url is None else args.url
+            yield {"url": args.url}, name
+            return
+        from tradecost.sim.binance_server import BinanceExchange
+        from tradecost.store.cli import _market_symbol
+
+        market = SimulatedMarket(symbol=_market_symbol(args.symbol), seed=args.seed)
+        # what SimulatedExchange(market, venue="binance", ...) builds
+        async with BinanceExchange(market, market=args.market, speed=1.0) as exchange:
+            yield exchange.feed_options(), f"simulated Binance {args.market} {exchange.url}"
+        return
+    if not args.demo:
+        yield {"url": args.url or OKX_PUBLIC_URL}, "OKX" if args.url is None else args.url
+        return
     market = SimulatedMarket(symbol=args.symbol, seed=args.seed)
     async with SimulatedExchange(market, speed=1.0) as exchange:
-        yield exchange.url, f"simulated exchange {exchange.url}"
+        yield {"url": exchange.url}, f"simulated exchange {exchange.url}"
 
 
 async def run(
@@ -345,7 +353,7 @@ async def run(
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGTERM, stop.set)
 
-    async with _source(args) as (url, source_name):
+    async with _source(args) as (options, source_name):
         state = SimulateState(args=args, estimator=estimator, source=source_name, inputs_note=note)
         state.event_loop = loop_name(loop)
         state.process = ProcessSampler()
@@ -365,10 +373,10 @@ async def run(
             if getattr(args, "exchange", "okx") == "binance":
                 # The learned models read OKX frames; on Binance the estimate is walk-the-book.
                 source_feed = BinanceFeed(
-                    [args.symbol], args.market, url=url, trades=True, on_event=on_event
+                    [args.symbol], args.market, trades=True, on_event=on_event, **options
                 )
             else:
-                source_feed = OKXFeed([args.symbol], url=url, trades=True, on_event=on_event)
+                source_feed = OKXFeed([args.symbol], trades=True, on_event=on_event, **options)
             async with source_feed as feed:
                 state.feed = feed
                 protocol = feed.protocol if isinstance(feed, OKXFeed) else None

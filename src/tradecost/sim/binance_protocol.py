@@ -275,6 +275,12 @@ class BinanceVenue:
 
     # ------------------------------------------------------------------ faults
 
+    def oldest_state(self, symbol: str) -> tuple[int, list[Row], list[Row]] | None:
+        """``(lastUpdateId, bids, asks)`` of the oldest book state kept for ``symbol`` (None
+        before its first diff event)."""
+        history = self._book(symbol).history
+        return history[0] if history else None
+
     def inject_gap(self, symbol: str | None = None, skip: int = 5) -> None:
         """Make the next diff of ``symbol`` (every symbol if None) break its id chain: spot
         ``U`` jumps past ``previous u + 1``, futures ``pu`` is not the symbol's previous ``u``.
@@ -441,6 +447,7 @@ class BinanceVenue:
         *,
         stale: bool = False,
         inside_event: bool = False,
+        state: tuple[int, list[Row], list[Row]] | None = None,
     ) -> dict[str, Any]:
         """Body of ``GET /api/v3/depth`` (spot) or ``/fapi/v1/depth`` (USDⓈ-M).
 
@@ -449,12 +456,15 @@ class BinanceVenue:
         last diff event: its first k of n changes applied (1 <= k < n, drawn from the venue's
         generator) and ``lastUpdateId = U + k - 1``, strictly inside the event's ``[U, u]``, as
         Binance's snapshots often are; a client that bridges by the documented rule re-applies
-        the whole event. Raises :class:`RestError` as Binance answers bad requests.
+        the whole event. ``state`` (a :meth:`oldest_state`) serves that past book instead.
+        Raises :class:`RestError` as Binance answers bad requests.
         """
         book = self._rest_symbol(query)
         limit = self._limit(query.get("limit"))
         last, bids, asks = book.last_update_id, book.book.bids(limit), book.book.asks(limit)
-        if stale and book.history:
+        if state is not None:
+            last, bids, asks = state[0], state[1][:limit], state[2][:limit]
+        elif stale and book.history:
             last, all_bids, all_asks = book.history[0]
             bids, asks = all_bids[:limit], all_asks[:limit]
         elif inside_event and book.last_event is not None and len(book.history) >= 2:

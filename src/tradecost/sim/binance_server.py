@@ -25,12 +25,14 @@ Paths (WebSocket and REST on one port; ``url`` is the WebSocket base, ``rest_url
 
 Faults (:meth:`BinanceExchange.inject`), counted in ``exchange.injected`` when applied:
 
-* ``drop``, ``duplicate``, ``reorder`` act on the next depth diff(s) sent to each open session
-  (``symbol`` restricts them): a lost, repeated or swapped message;
+* ``drop``, ``duplicate``, ``reorder``, ``corrupt`` act on the next depth diff(s) sent to each
+  open session (``symbol`` restricts them): a lost, repeated or swapped message, or one whose
+  first price level is not a number (valid JSON, a ``depthUpdate`` no client can apply);
 * ``gap``: the next diff of a symbol breaks the id chain for everyone (spot ``U`` jumps, futures
   ``pu`` is not the previous ``u``) while the content stays complete;
-* ``stale_snapshot``: the next ``count`` REST depth answers show an old book (its
-  ``lastUpdateId`` is older than diffs already sent), so a client must refetch;
+* ``stale_snapshot``: the next ``count`` REST depth answers show an old book: the oldest
+  state kept when the fault was injected (up to 20 diff events back), so its ``lastUpdateId``
+  is older than every diff sent after the injection and a client must refetch;
 * ``garbage`` (frames that are not JSON / not a Binance message), ``disconnect`` (TCP abort, no
   close frame), ``silent`` (nothing at all, pings included, for ``duration`` seconds; what a
   client misses meanwhile is lost) and ``shutdown`` (``{"e":"serverShutdown","E":ms}``, then a
@@ -71,11 +73,11 @@ from tradecost.sim.binance_protocol import (
     parse_stream,
     parse_streams_query,
 )
-from tradecost.sim.levels import LevelBook
+from tradecost.sim.levels import LevelBook, Row
 
 __all__ = ["BinanceExchange"]
 
-FRAME_FAULTS = frozenset({"drop", "duplicate", "reorder"})
+FRAME_FAULTS = frozenset({"drop", "duplicate", "reorder", "corrupt"})
 IMMEDIATE_FAULTS = frozenset({"garbage", "disconnect", "silent", "shutdown"})
 FAULTS = FRAME_FAULTS | IMMEDIATE_FAULTS | {"gap", "stale_snapshot"}
 GARBAGE_FRAMES = ("}{ not json", '{"stream":"btcusdt@depth@100ms","data":', "\x00\xff", "[1,2,3]")
@@ -149,6 +151,8 @@ class BinanceExchange:
     the rest starts with the first connection (``autostart``) or :meth:`start_source`.
     ``snapshot_inside_event`` makes REST depth show the book part-way through the last diff
     event (``lastUpdateId`` strictly inside its ``[U, u]``; see ``BinanceVenue.depth``).
+    ``record_history`` keeps, in ``history``, every symbol's book rows after every diff event,
+    keyed ``(symbol, u)``: what a client's book must be at that update id.
     """
 
     def __init__(
@@ -168,6 +172,7 @@ class BinanceExchange:
         shutdown_grace: float = 1.0,
         instruments: list[Mapping[str, str]] | None = None,
         snapshot_inside_event: bool = False,
+        record_history: bool = False,
         seed: int = 0,
     ) -> None:
         if market not in MARKETS:
@@ -198,6 +203,11 @@ class BinanceExchange:
         for record in [*_instruments(source), *(instruments or ())]:
             self.venue.add_instrument(record)
         self.rest_paths = SPOT_REST if spot else USDM_REST
+        #: ``{(symbol, u): (bid rows, ask rows) of the true book right after the diff event
+        #: ending at update id u}`` when ``record_history`` (a client's book at ``u`` must match)
+        self.history: dict[tuple[str, int], tuple[list[Row], list[Row]]] | None = (
+            {} if record_history else None
+        )
         self.injected: Counter[str] = Counter()
         self.frames_published = 0
         self.frames_sent = 0
@@ -205,6 +215,7 @@ class BinanceExchange:
         self.pongs_received = 0
         self.rest_requests: Counter[str] = Counter()
         self._stale_snapshots = 0
+        self._stale_states: dict[str, tuple[int, list[Row], list[Row]]] = {}
         self._sessions: set[_Session] = set()
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -287,6 +298,18 @@ class BinanceExchange:
             raise InvalidInputError("a raw stream URL names one stream")
         return f"{self.url}{prefix}/ws/{streams[0]}"
 
+    def feed_options(self) -> dict[str, str]:
+        """``url``, ``rest_url`` (and on USDⓈ-M ``trades_url``) for a
+        :class:`~tradecost.BinanceFeed` of this market: ``BinanceFeed(symbols, ex.market,
+        **ex.feed_options())``."""
+        if self.market == "spot":
+            return {"url": f"{self.url}/stream", "rest_url": self.rest_url}
+        return {
+            "url": f"{self.url}/public/stream",
+            "trades_url": f"{self.url}/market/stream",
+            "rest_url": self.rest_url,
+        }
+
     def start_source(self) -> None:
         self._start.set()
 
@@ -341,6 +364,11 @@ class BinanceExchange:
             self.injected["gap"] += 1 if symbol is not None else len(self.venue.symbols)
             return
         if kind == "stale_snapshot":
+            # frozen now: the book shown is older than every diff sent from here on
+            for name in [symbol] if symbol is not None else self.venue.symbols:
+                state = self.venue.oldest_state(name)
+                if state is not None:
+                    self._stale_states[name] = state
             self._stale_snapshots += count
             return
         for session in [s for s in self._sessions if s.path != "legacy"]:
@@ -424,6 +452,11 @@ class BinanceExchange:
             return
         pushes = self.venue.on_source(message, _now_ms() if self.restamp else None)
         self.frames_published += 1
+        if self.history is not None:
+            for push in pushes:
+                if push.kind == "depth":
+                    book = self.venue.true_book(push.symbol)
+                    self.history[(push.symbol, int(push.payload["u"]))] = (book.bids(), book.asks())
         for push in pushes:
             await self._broadcast(push)
 
@@ -461,6 +494,8 @@ class BinanceExchange:
                 return
             if fault.kind == "duplicate":
                 self._send(session, frame)
+            if fault.kind == "corrupt":
+                frame = _corrupt(frame)
         self._send(session, frame)
         held = session.held.pop(symbol, None)
         if held is not None:
@@ -588,7 +623,11 @@ class BinanceExchange:
                 self.rest_requests["depth"] += 1
                 stale = self._stale_snapshots > 0
                 body = self.venue.depth(
-                    query, now, stale=stale, inside_event=self.snapshot_inside_event
+                    query,
+                    now,
+                    stale=stale,
+                    inside_event=self.snapshot_inside_event,
+                    state=self._stale_states.get(query.get("symbol", "")) if stale else None,
                 )
                 # counted (and used up) only when the book shown is really an older one
                 if stale and body["lastUpdateId"] < self.venue.last_update_id(query["symbol"]):
@@ -607,6 +646,15 @@ class BinanceExchange:
         del headers["Content-Type"]
         headers["Content-Type"] = "application/json"
         return Response(response.status_code, response.reason_phrase, headers, response.body)
+
+
+def _corrupt(frame: str) -> str:
+    """``frame`` (a depth diff, raw or combined) with its first price replaced by a word."""
+    message = json.loads(frame)
+    data = message.get("data", message)
+    side = "b" if data["b"] else "a"
+    data[side] = [["not-a-price", data[side][0][1]], *data[side][1:]]
+    return _dumps(message)
 
 
 def _serves(session: _Session, stream: StreamName, kind: str) -> bool:

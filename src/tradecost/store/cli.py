@@ -16,9 +16,12 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradecost.errors import FeedError, InvalidInputError
+
+if TYPE_CHECKING:
+    from tradecost.sim.binance_server import BinanceExchange
 
 __all__ = [
     "add_bars_parser",
@@ -129,17 +132,32 @@ async def _binance_events(
             "Binance is not available in this build of tradecost (tradecost.feeds.binance is "
             "missing): record --exchange okx instead"
         ) from None
-    url = rest_url = None
+    options: dict[str, Any] = {}
     if demo:
-        try:
-            exchange, _ = await _demo_exchange(symbols, stack, venue="binance")
-        except TypeError as exc:
-            raise FeedError(f"the simulated exchange cannot serve Binance here: {exc}") from None
-        url, rest_url = exchange.url, exchange.rest_url
+        exchange = await stack.enter_async_context(_demo_binance_exchange(symbols))
+        options = exchange.feed_options()
     feed: AsyncIterator[Any] = await stack.enter_async_context(
-        BinanceFeed(list(symbols), depth=True, trades=True, url=url, rest_url=rest_url)
+        BinanceFeed(list(symbols), depth=True, trades=True, **options)
     )
     return feed
+
+
+def _demo_binance_exchange(symbols: Sequence[str], market: str = "spot") -> BinanceExchange:
+    """The simulated Binance on 127.0.0.1: one simulated market for one symbol, else a
+    correlated market with a leg per symbol (one common factor, as crypto pairs move)."""
+    from tradecost.sim import CorrelatedMarket, SimulatedMarket
+    from tradecost.sim.binance_server import BinanceExchange
+    from tradecost.sim.correlated import Leg
+
+    names = [_market_symbol(symbol) for symbol in symbols]
+    source: Any
+    if len(names) == 1:
+        source = SimulatedMarket(symbol=names[0], seed=DEMO_SEED)
+    else:
+        source = CorrelatedMarket([Leg(name) for name in names], seed=DEMO_SEED)
+    # what SimulatedExchange(source, venue="binance", ...) builds; restamp=False: books keep
+    # the simulated times the trades carry (see _demo_exchange)
+    return BinanceExchange(source, market=market, speed=1.0, restamp=False)
 
 
 async def _record(args: argparse.Namespace) -> dict[str, Any]:
@@ -149,6 +167,8 @@ async def _record(args: argparse.Namespace) -> dict[str, Any]:
     symbols = list(dict.fromkeys(args.symbol or []))
     if args.exchange == "okx":  # OKX names instruments BASE-QUOTE[-TYPE]
         symbols = [_market_symbol(symbol) for symbol in symbols]
+    else:  # Binance writes them BASEQUOTE
+        symbols = list(dict.fromkeys(symbol.replace("-", "").upper() for symbol in symbols))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

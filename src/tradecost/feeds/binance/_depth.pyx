@@ -190,7 +190,12 @@ cdef class DepthMessage:
             data = PyBytes_AS_STRING(<bytes>raw)
             length = PyBytes_GET_SIZE(raw)
         elif isinstance(raw, str):
-            data = PyUnicode_AsUTF8AndSize(raw, &length)
+            try:
+                data = PyUnicode_AsUTF8AndSize(raw, &length)
+            except UnicodeEncodeError as error:  # lone surrogates: no UTF-8 text to scan
+                self._kind = KIND_NONE
+                self.kind = ""
+                raise MalformedMessageError(f"malformed Binance message: {error}") from None
         else:
             try:
                 view = raw

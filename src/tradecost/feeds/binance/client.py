@@ -5,7 +5,7 @@ Spot carries depth and trades on one combined-stream connection. USDⓈ-M future
 own protocol, sharing one ``stats``. Every frame is decoded and applied in the socket's own
 callback (:mod:`tradecost.feeds.ws`), never waiting for the consumer, who iterates the feed and
 gets, per symbol, the newest book event (older undelivered ones are replaced, counted in
-``stats.conflated``) and every trade.
+``stats.conflated``), every ``stale=True`` event (never conflated away) and every trade.
 
 Connection care, from Binance's docs: streams are requested with ``SUBSCRIBE`` (ids, replies
 checked); the server's pings are answered with pongs by the WebSocket layer; a connection lives at
@@ -51,6 +51,12 @@ def _http_get(url: str, timeout: float) -> bytes:
     with urllib.request.urlopen(request, timeout=timeout) as reply:
         body: bytes = reply.read()
         return body
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark the outcome of ``future`` as seen (no "exception was never retrieved" warning)."""
+    if not future.cancelled():
+        future.exception()
 
 
 class _Link:
@@ -172,6 +178,7 @@ class BinanceFeed:
         self.connected = asyncio.Event()
         self._pending: dict[str, BookEvent] = {}
         self._trades: deque[TradeEvent] = deque(maxlen=trade_queue)
+        self._stale: deque[BookEvent] = deque()
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
@@ -288,6 +295,8 @@ class BinanceFeed:
         for name in names:
             self._books.pop(name.upper(), None)
             self._pending.pop(name.upper(), None)
+        gone = {name.upper() for name in names}
+        self._stale = deque(event for event in self._stale if event.inst_id not in gone)
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self
@@ -297,10 +306,12 @@ class BinanceFeed:
         while True:
             if self._trades:
                 return self._trades.popleft()
+            if self._stale:
+                return self._stale.popleft()
             while pending:
                 symbol = next(iter(pending))
                 event = pending.pop(symbol)
-                if event.stale or self.synced(symbol):
+                if self.synced(symbol):
                     return event
                 self.stats.withheld += 1
             self._raise_if_failed()
@@ -313,7 +324,10 @@ class BinanceFeed:
         """Wait until the feed stops; raises what stopped it."""
         if not self._tasks:
             raise FeedError("the feed is not started: use `async with BinanceFeed(...) as feed`")
-        await asyncio.shield(asyncio.gather(*self._tasks))
+        gathered = asyncio.gather(*self._tasks)
+        # retrieved even when the caller stops waiting (the tasks end later, at close())
+        gathered.add_done_callback(_retrieve)
+        await asyncio.shield(gathered)
 
     def _raise_if_failed(self) -> None:
         for task in self._tasks:
@@ -331,6 +345,14 @@ class BinanceFeed:
         pending = self._pending
         for event in events:
             if isinstance(event, BookEvent):
+                if event.stale:
+                    # never conflated away: the consumer must learn that the book broke, even
+                    # when it is rebuilt before the consumer runs; an older fresh event of that
+                    # book is dropped (it would be withheld anyway)
+                    if pending.pop(event.inst_id, None) is not None:
+                        self.stats.withheld += 1
+                    self._stale.append(event)
+                    continue
                 if event.inst_id in pending:
                     self.stats.conflated += 1
                 pending[event.inst_id] = event

@@ -15,7 +15,7 @@ correctly", spot and USDⓈ-M):
    first one applied must bridge it: spot ``U <= L + 1 <= u``, futures ``U <= L <= u``.
 4. After that every event must continue the last one: spot ``U == previous u + 1``, futures
    ``pu == previous u``. An event already covered (``u <= previous u``) is dropped
-   (``stats.duplicates``).
+   (``stats.duplicates``; ``stats.covered`` while it is one the snapshot held).
 
 Any break (a gap, a bad frame for a live book, a lost connection, a silent stream) marks the book
 stale, emits one :class:`BookEvent` with ``stale=True``, counts a resync and starts again from
@@ -96,6 +96,9 @@ class BinanceFeedStats:
     trades: int = 0  #: trade prints received
     gaps: int = 0  #: an event did not continue the last one (spot U/u, futures pu)
     duplicates: int = 0  #: events a live book already held (u <= last u), dropped
+    #: events the REST snapshot already held (u <= its lastUpdateId), dropped as the procedure
+    #: says: the normal case when the snapshot is newer than the stream, not a fault
+    covered: int = 0
     resyncs: int = 0  #: times an in-sync or buffering book was rebuilt
     refetches: int = 0  #: REST snapshots fetched again because they were older than the stream
     rest_snapshots: int = 0  #: REST snapshots applied
@@ -372,6 +375,7 @@ class BinanceProtocol:
         for index, (raw, first_id, final_id, prev_id, event_ms) in enumerate(buffered):
             verdict = self._verdict(depth, first_id, final_id, prev_id)
             if verdict == _DROP:
+                self.stats.covered += 1
                 exch_ms = max(exch_ms, event_ms)
                 continue
             if verdict == _GAP:
@@ -439,7 +443,10 @@ class BinanceProtocol:
             return []
         verdict = self._verdict(depth, first_id, final_id, prev_id)
         if verdict == _DROP:
-            self.stats.duplicates += 1
+            if depth.bridged:
+                self.stats.duplicates += 1
+            else:  # live on the snapshot alone: its events are still arriving
+                self.stats.covered += 1
             return []
         if verdict == _GAP:
             self.stats.gaps += 1
