@@ -39,6 +39,7 @@ class QuantilePredictor:
         contract_value: float = 1.0,
     ) -> tuple[float, ...]: ...
 
+@disjoint_base
 class LiveQuantiles:
     """The live tick's learned (lowest, highest) slippage quantiles in one compiled call."""
 
