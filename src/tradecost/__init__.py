@@ -41,7 +41,6 @@ _load_book()  # a clear CompiledCoreError, not a bare ImportError, when the core
 
 from tradecost import sim  # noqa: E402
 from tradecost._book import (  # noqa: E402
-    BookMessage,
     Fill,
     FillCurve,
     OrderBook,
@@ -50,6 +49,7 @@ from tradecost._book import (  # noqa: E402
 )
 from tradecost.estimator import CostCurve, CostEstimate, CostEstimator  # noqa: E402
 from tradecost.feeds.okx import Instrument, OKXFeed  # noqa: E402
+from tradecost.feeds.okx._decoder import BookMessage  # noqa: E402
 from tradecost.latency import LatencyHistogram  # noqa: E402
 from tradecost.side import Side  # noqa: E402
 
