@@ -44,11 +44,12 @@ from tradecost._book import OrderBook, walk_book, walk_book_curve
 from tradecost.errors import EmptyBookError, InvalidInputError
 from tradecost.fees import FeeSchedule
 from tradecost.impact import AlmgrenChriss
+from tradecost.instruments import kind_of
 from tradecost.latency import LatencyHistogram
 from tradecost.stream_stats import RealizedVolatility, TradedVolume
 
 if TYPE_CHECKING:
-    from tradecost.feeds.okx.instruments import Instrument
+    from tradecost.instruments import Instrument
 
 __all__ = ["CostCurve", "CostEstimate", "CostEstimator", "FillModel", "SlippageModel"]
 
@@ -166,13 +167,10 @@ def _positive(value: Any, name: str) -> float:
 
 
 def _market_of(symbol: str) -> str:
-    """OKX instrument type from the instId shape: BTC-USDT spot, BTC-USDT-SWAP, BTC-USD-250328."""
-    parts = symbol.upper().split("-")
-    if len(parts) >= 3 and parts[2] == "SWAP":
-        return "swap"
-    if len(parts) >= 3:
-        return "futures"
-    return "spot"
+    """The fee-table market of a symbol, from its instrument type (``kind_of``): "spot", "swap",
+    or "futures" (dated futures and options)."""
+    kind = kind_of(symbol)
+    return "futures" if kind in ("future", "option") else kind
 
 
 def _contract_units(
