@@ -344,6 +344,7 @@ class CostEstimator:
         side: str,
         quantity_usd: float | None = None,
         *,
+        notional_usd: float | None = None,
         quantity: float | None = None,
         order_type: OrderType = "market",
         limit_price: float | str | None = None,
@@ -352,7 +353,10 @@ class CostEstimator:
         steps: int | None = None,
         stale: bool = False,
     ) -> CostEstimate:
-        """Cost of an order of ``quantity_usd`` (quote units) or ``quantity`` (base units).
+        """Cost of an order of ``notional_usd`` (quote units) or ``quantity`` (base units).
+
+        ``quantity_usd`` (also the third positional argument) is the design card's name for
+        ``notional_usd`` and means the same; give one of them, not both.
 
         ``order_type="market"``: immediate, or scheduled over ``horizon`` seconds in ``steps``
         slices when both are given. ``order_type="limit"``: at ``limit_price``, or
@@ -373,13 +377,21 @@ class CostEstimator:
             raise EmptyBookError(
                 "no arrival mid: one side of the book is empty; cannot price an order"
             )
+        if notional_usd is not None:
+            if quantity_usd is not None:
+                raise InvalidInputError(
+                    "give notional_usd= or quantity_usd= (the same thing, quote units), not both"
+                )
+            quantity_usd = notional_usd
         if (quantity_usd is None) == (quantity is None):
-            raise InvalidInputError("give exactly one of quantity_usd= or quantity= (base units)")
+            raise InvalidInputError("give exactly one of notional_usd= or quantity= (base units)")
         if quantity_usd is not None:
             notional = (
                 quantity_usd
                 if type(quantity_usd) is float and 0.0 < quantity_usd < math.inf
-                else _positive(quantity_usd, "quantity_usd")
+                else _positive(
+                    quantity_usd, "notional_usd" if notional_usd is not None else "quantity_usd"
+                )
             )
             base = notional / mid
         else:
@@ -664,10 +676,23 @@ class CostEstimator:
     # ---- many sizes at once ----------------------------------------------------------------
 
     def estimate_curve(
-        self, book: OrderBook, side: str, quantities_usd: Sequence[float] | FloatArray
+        self,
+        book: OrderBook,
+        side: str,
+        quantities_usd: Sequence[float] | FloatArray | None = None,
+        *,
+        notionals_usd: Sequence[float] | FloatArray | None = None,
     ) -> CostCurve:
-        """Market-order cost for many sizes in one call (the cost curve), in bps."""
-        notionals = np.ascontiguousarray(quantities_usd, dtype=np.float64).reshape(-1)
+        """Market-order cost for many sizes in one call (the cost curve), in bps.
+
+        ``notionals_usd`` are the sizes in quote units; ``quantities_usd`` (also the third
+        positional argument) is the design card's name for the same; give one of them."""
+        if (quantities_usd is None) == (notionals_usd is None):
+            raise InvalidInputError(
+                "give exactly one of notionals_usd= or quantities_usd= (the same, quote units)"
+            )
+        sizes = notionals_usd if notionals_usd is not None else quantities_usd
+        notionals = np.ascontiguousarray(sizes, dtype=np.float64).reshape(-1)
         mid = book.mid
         if mid != mid:
             raise EmptyBookError("no arrival mid: one side of the book is empty")
