@@ -34,8 +34,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_type_hints
 
 import numpy as np
 import numpy.typing as npt
@@ -205,6 +205,29 @@ def _contract_units(
     if instrument.is_inverse:
         return math.nan, instrument.contract_multiplier
     return instrument.contract_multiplier, 0.0
+
+
+#: the tick's own columns, before the estimate's
+TICK_COLUMNS: dict[str, type] = {
+    "inst_id": str,
+    "seq_id": int,
+    "exch_ts": int,
+    "local_ts": int,
+    "best_bid": float,
+    "best_ask": float,
+}
+
+
+def estimate_columns() -> dict[str, Any]:
+    """The columns an estimate is logged and stored with (``simulate --log``, the tick store's
+    ``estimates`` table): the tick's, then :class:`CostEstimate`'s, then ``end_to_end_ns``;
+    name → Python type, in file order."""
+    hints = get_type_hints(CostEstimate)
+    out: dict[str, Any] = dict(TICK_COLUMNS)
+    for item in fields(CostEstimate):
+        out[item.name] = hints[item.name]
+    out["end_to_end_ns"] = int
+    return out
 
 
 class CostEstimator:
