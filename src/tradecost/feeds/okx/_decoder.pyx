@@ -100,10 +100,6 @@ cdef class BookMessage(BookLevels):
     def prev_seq_id(self):
         return self._prev_seq_id if self._has_prev_seq_id else None
 
-    cdef int _decode_raw(self, object raw) except -1:
-        self.decode(raw)
-        return 0
-
     cdef int _check_applicable(self, OrderBook book) except -1:
         if self.kind != "book":
             raise MalformedMessageError(
@@ -127,6 +123,10 @@ cdef class BookMessage(BookLevels):
         Raises MalformedMessageError (naming the position) when the text is not a well-formed
         OKX push; this object is then marked undecoded and cannot be applied to a book.
         """
+        self._decode_raw(raw)
+        return self
+
+    cdef int _decode_raw(self, object raw) except -1:
         cdef const char* data = NULL
         cdef Py_ssize_t length = 0
         cdef const unsigned char[::1] view
@@ -153,7 +153,7 @@ cdef class BookMessage(BookLevels):
         self._decoded = False
         self._decode(<const unsigned char*>data, length)
         self._decoded = True
-        return self
+        return 0
 
     cdef int _decode(self, const unsigned char* data, Py_ssize_t length) except -1:
         cdef int member
