@@ -189,6 +189,14 @@ cdef inline int skip_rest_of_level(Cursor* c) noexcept nogil:
             return E_SYNTAX
 
 
+cdef inline int scan_key(Cursor* c, const unsigned char** key, Py_ssize_t* length,
+                         bint* escaped) noexcept nogil:
+    """An object member's key and the ':' after it (the span between the key's quotes)."""
+    if scan_string(c, key, length, escaped) != OK:
+        return E_SYNTAX
+    return expect(c, c':', "expected ':' after a key")
+
+
 cdef inline int open_container(Cursor* c, unsigned char open, unsigned char close,
                                const char* error) noexcept nogil:
     """Read ``open``: return ``OK`` past ``close`` when the container is empty, else ``MORE``

@@ -22,12 +22,12 @@ from tradecost._book cimport (
 from tradecost._decimal cimport E_SYNTAX, OK
 from tradecost._jsonscan cimport (
     Cursor,
-    expect,
     MORE,
     key_is,
     next_member,
     open_container,
     scan_integer,
+    scan_key,
     scan_string,
     skip_value,
     skip_whitespace,
@@ -279,9 +279,7 @@ cdef class DepthMessage:
         if member != MORE:
             return member
         while True:
-            if scan_string(c, &key, &key_length, &escaped) != OK:
-                return E_SYNTAX
-            if expect(c, c':', "expected ':' after a key") != OK:
+            if scan_key(c, &key, &key_length, &escaped) != OK:
                 return E_SYNTAX
             first = key[0] if key_length > 0 else 0
             if key_length == 1 and not escaped:

@@ -29,6 +29,7 @@ from tradecost._jsonscan cimport (
     next_member,
     open_container,
     scan_integer,
+    scan_key,
     scan_string,
     skip_value,
     skip_whitespace,
@@ -180,9 +181,7 @@ cdef class BookMessage(BookLevels):
             c.error = "empty object"
             return self._fail(&c)
         while True:
-            if scan_string(&c, &s, &n, &escaped) != OK:
-                return self._fail(&c)
-            if expect(&c, c':', "expected ':' after a key") != OK:
+            if scan_key(&c, &s, &n, &escaped) != OK:
                 return self._fail(&c)
             if key_is(s, n, "arg", 3):
                 if self._decode_arg(&c) != OK:
@@ -273,9 +272,7 @@ cdef class BookMessage(BookLevels):
                 self._forget_arg(False, False)
             return member
         while True:
-            if scan_string(c, &key, &key_length, &escaped) != OK:
-                return E_SYNTAX
-            if expect(c, c':', "expected ':' after a key") != OK:
+            if scan_key(c, &key, &key_length, &escaped) != OK:
                 return E_SYNTAX
             if key_is(key, key_length, "channel", 7) or key_is(key, key_length, "instId", 6):
                 if scan_string(c, &s, &n, &escaped) != OK:
@@ -346,9 +343,7 @@ cdef class BookMessage(BookLevels):
         if member != MORE:
             return member
         while True:
-            if scan_string(c, &key, &key_length, &escaped) != OK:
-                return E_SYNTAX
-            if expect(c, c':', "expected ':' after a key") != OK:
+            if scan_key(c, &key, &key_length, &escaped) != OK:
                 return E_SYNTAX
             if book and key_is(key, key_length, "asks", 4):
                 if scan_levels(c, &self._asks, False) != OK:
