@@ -107,6 +107,64 @@ cdef object raw_rows(const RawSide* side):
     return out
 
 
+cdef int scan_levels(Cursor* c, RawSide* side, bint size_is_quantity) except -1:
+    """At a '[': read a list of ``[price, size, ...]`` levels into ``side``. Error texts call
+    the second column "quantity" when ``size_is_quantity`` (the venue's own word), else "size".
+    """
+    cdef const unsigned char* s = NULL
+    cdef RawLevel* level
+    cdef int64_t mantissa = 0
+    cdef int scale = 0, status = 0, member
+    cdef double value = 0.0
+    side.n = 0
+    member = open_container(c, c'[', c']', "levels must be an array")
+    if member != MORE:
+        return member
+    while True:
+        if side.n == side.capacity:
+            reserve_raw(side, side.n + 1)
+        level = &side.levels[side.n]
+        if expect(c, c'[', "a level must be an array [price, quantity]" if size_is_quantity
+                  else "a level must be an array [price, size, ...]") != OK:
+            return E_SYNTAX
+        status = scan_decimal(c, &s, &mantissa, &scale, &value)
+        if status == NO_TOKEN:
+            return E_SYNTAX
+        if status != OK or mantissa == 0:
+            c.p = s
+            c.error = ("a price must be a positive decimal" if status != E_DIGITS
+                       else "a price with too many digits")
+            return E_SYNTAX
+        level.price_mantissa = mantissa
+        level.price_scale = <int8_t>scale
+        if expect(c, c',', "a level needs a quantity after the price" if size_is_quantity
+                  else "a level needs a size after the price") != OK:
+            return E_SYNTAX
+        status = scan_decimal(c, &s, &mantissa, &scale, &value)
+        if status == NO_TOKEN:
+            return E_SYNTAX
+        if status != OK:
+            c.p = s
+            if size_is_quantity:
+                c.error = ("a quantity must be a non-negative decimal" if status != E_DIGITS
+                           else "a quantity with too many digits")
+            else:
+                c.error = ("a size must be a non-negative decimal" if status != E_DIGITS
+                           else "a size with too many digits")
+            return E_SYNTAX
+        level.size_mantissa = mantissa
+        level.size_scale = <int8_t>scale
+        level.size = value
+        if skip_rest_of_level(c) != OK:
+            return E_SYNTAX
+        side.n += 1
+        skip_whitespace(c)
+        if c.p < c.end and c.p[0] == c',':
+            c.p += 1
+            continue
+        return expect(c, c']', "expected ',' or ']' in a level list")
+
+
 cdef str json_text(bytes raw, bint escaped):
     """The text of a JSON string's raw bytes (between the quotes)."""
     if escaped:
