@@ -39,9 +39,7 @@ from tradecost.impact import (
 
 _load_book()  # a clear CompiledCoreError, not a bare ImportError, when the core is not built
 
-from tradecost import sim  # noqa: E402
 from tradecost._book import (  # noqa: E402
-    BookMessage,
     Fill,
     FillCurve,
     OrderBook,
@@ -50,10 +48,12 @@ from tradecost._book import (  # noqa: E402
 )
 from tradecost.estimator import CostCurve, CostEstimate, CostEstimator  # noqa: E402
 from tradecost.feeds.okx import Instrument, OKXFeed  # noqa: E402
+from tradecost.feeds.okx._decoder import BookMessage  # noqa: E402
 from tradecost.latency import LatencyHistogram  # noqa: E402
 from tradecost.side import Side  # noqa: E402
 
 if TYPE_CHECKING:
+    from tradecost import sim
     from tradecost.models import MakerTakerClassifier, SlippageRegressor
     from tradecost.store import TickStore
 
@@ -65,6 +65,8 @@ _LAZY["TickStore"] = "tradecost.store"
 
 
 def __getattr__(name: str) -> Any:
+    if name == "sim":  # the simulator (and its WebSocket server) loads on first use
+        return importlib.import_module("tradecost.sim")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tradecost' has no attribute {name!r}")

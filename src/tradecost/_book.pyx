@@ -1,50 +1,35 @@
 # cython: language_level=3
-"""The compiled core: an exact L2 order book, an OKX v5 push decoder, and walk-the-book.
+"""The compiled core: an exact L2 order book and walk-the-book, speaking no venue.
 
 Prices are int64 ticks of the instrument's tick size (exact for any decimal price the exchange
-sends); sizes are float64, with the received decimal digits kept beside them for the checksum.
+sends); sizes are float64, with the received decimal digits kept beside them for checksums.
 Each side is one contiguous array sorted so that the best level is last (see ``Level`` in the
 .pxd): updates cluster at the touch, so inserts and deletes there move almost nothing.
+
+Venue decoders live under ``tradecost.feeds.<venue>``: each fills a :class:`BookLevels` with the
+shared kernels of ``_book.pxd``, ``_decimal.pxd`` and ``_jsonscan.pxd``. ``OrderBook``'s raw
+``apply_message`` and ``checksum`` use the push format registered with
+:func:`register_push_format` (``tradecost._core`` registers the default one on import).
 """
 
 cimport cython
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.math cimport NAN, isfinite
-from libc.stdint cimport int8_t, int64_t
+from libc.stdint cimport int8_t, int64_t, uint8_t, uint32_t
 from libc.stdlib cimport free, realloc
-from libc.string cimport memcmp, memcpy, memmove
+from libc.string cimport memcpy
 
 from tradecost._decimal cimport (
-    E_DIGITS,
-    E_OFF_GRID,
     E_OVERFLOW,
-    E_SYNTAX,
-    E_ZERO,
-    FALLBACK,
     NUMBER_BUFFER,
     OK,
     POW10,
     POW10_DOUBLE,
-    POW10_LIMIT,
     format_decimal,
     parse_decimal,
 )
-from tradecost._jsonscan cimport (
-    Cursor,
-    expect,
-    fast_decimal,
-    key_is,
-    scan_integer,
-    scan_number_token,
-    scan_string,
-    skip_rest_of_level,
-    skip_value,
-    skip_whitespace,
-)
 
 from decimal import Decimal
-from zlib import crc32
 
 import numpy as np
 
@@ -67,53 +52,133 @@ cdef extern from *:
 
 SOURCE_HASH = (<bytes>TRADECOST_SOURCE_HASH).decode("ascii")
 
-cdef enum:
-    # Levels of each side that enter OKX's checksum.
-    CHECKSUM_DEPTH = 25
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers (declared in _book.pxd)
+# --------------------------------------------------------------------------------------------
+
+cdef uint32_t CRC_TABLE[256]
+
+
+cdef void _crc_init() noexcept nogil:
+    cdef uint32_t c
+    cdef int n, bits
+    for n in range(256):
+        c = <uint32_t>n
+        bits = 8
+        while bits > 0:
+            if c & 1:
+                c = 0xEDB88320U ^ (c >> 1)
+            else:
+                c = c >> 1
+            bits -= 1
+        CRC_TABLE[n] = c
+
+
+_crc_init()
+
+
+cdef uint32_t crc32(const char* data, Py_ssize_t n) noexcept nogil:
+    """CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), equal to zlib.crc32."""
+    cdef uint32_t c = 0xFFFFFFFFU
+    cdef Py_ssize_t i
+    for i in range(n):
+        c = CRC_TABLE[(c ^ <uint8_t>data[i]) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFFU
+
+
+def crc32_of(data):
+    """CRC-32 of ``bytes`` as an unsigned int (the kernel the checksums use; equals zlib.crc32)."""
+    cdef bytes raw = bytes(data)
+    return crc32(raw, len(raw))
+
+
+cdef object raw_rows(const RawSide* side):
+    """Decoded levels as a (k, 2) float64 array [price, size], in message order."""
+    out = np.empty((side.n, 2), dtype=np.float64)
+    cdef double[:, ::1] view = out
+    cdef Py_ssize_t i
+    for i in range(side.n):
+        if side.levels[i].price_scale <= 22:
+            view[i, 0] = side.levels[i].price_mantissa / POW10_DOUBLE[side.levels[i].price_scale]
+        else:
+            view[i, 0] = side.levels[i].price_mantissa / 10.0 ** side.levels[i].price_scale
+        view[i, 1] = side.levels[i].size
+    return out
+
+
+cdef int scan_levels(Cursor* c, RawSide* side, bint size_is_quantity) except -1:
+    """At a '[': read a list of ``[price, size, ...]`` levels into ``side``. Error texts call
+    the second column "quantity" when ``size_is_quantity`` (the venue's own word), else "size".
+    """
+    cdef const unsigned char* s = NULL
+    cdef RawLevel* level
+    cdef int64_t mantissa = 0
+    cdef int scale = 0, status = 0, member
+    cdef double value = 0.0
+    side.n = 0
+    member = open_container(c, c'[', c']', "levels must be an array")
+    if member != MORE:
+        return member
+    while True:
+        if side.n == side.capacity:
+            reserve_raw(side, side.n + 1)
+        level = &side.levels[side.n]
+        if expect(c, c'[', "a level must be an array [price, quantity]" if size_is_quantity
+                  else "a level must be an array [price, size, ...]") != OK:
+            return E_SYNTAX
+        status = scan_decimal(c, &s, &mantissa, &scale, &value)
+        if status == NO_TOKEN:
+            return E_SYNTAX
+        if status != OK or mantissa == 0:
+            c.p = s
+            c.error = ("a price must be a positive decimal" if status != E_DIGITS
+                       else "a price with too many digits")
+            return E_SYNTAX
+        level.price_mantissa = mantissa
+        level.price_scale = <int8_t>scale
+        if expect(c, c',', "a level needs a quantity after the price" if size_is_quantity
+                  else "a level needs a size after the price") != OK:
+            return E_SYNTAX
+        status = scan_decimal(c, &s, &mantissa, &scale, &value)
+        if status == NO_TOKEN:
+            return E_SYNTAX
+        if status != OK:
+            c.p = s
+            if size_is_quantity:
+                c.error = ("a quantity must be a non-negative decimal" if status != E_DIGITS
+                           else "a quantity with too many digits")
+            else:
+                c.error = ("a size must be a non-negative decimal" if status != E_DIGITS
+                           else "a size with too many digits")
+            return E_SYNTAX
+        level.size_mantissa = mantissa
+        level.size_scale = <int8_t>scale
+        level.size = value
+        if skip_rest_of_level(c) != OK:
+            return E_SYNTAX
+        side.n += 1
+        skip_whitespace(c)
+        if c.p < c.end and c.p[0] == c',':
+            c.p += 1
+            continue
+        return expect(c, c']', "expected ',' or ']' in a level list")
+
+
+cdef str json_text(bytes raw, bint escaped):
+    """The text of a JSON string's raw bytes (between the quotes)."""
+    if escaped:
+        import json
+        try:
+            return json.loads(b'"' + raw + b'"')
+        except ValueError:
+            raise MalformedMessageError(f"bad escape in {raw!r}") from None
+    return raw.decode("utf-8", "replace")
 
 
 # --------------------------------------------------------------------------------------------
-# Prices on a tick grid
+# Numbers
 # --------------------------------------------------------------------------------------------
-
-cdef int price_to_tick(int64_t mantissa, int scale, int64_t tick_mantissa, int tick_scale,
-                       int64_t* tick) noexcept nogil:
-    """tick = (mantissa * 10**-scale) / (tick_mantissa * 10**-tick_scale), exactly, or an error."""
-    cdef int64_t numerator, denominator
-    cdef int shift
-    if mantissa == 0:
-        return E_ZERO
-    if scale <= tick_scale:
-        shift = tick_scale - scale
-        if shift > 18 or mantissa > POW10_LIMIT[shift]:
-            return E_OVERFLOW
-        numerator = mantissa * POW10[shift]
-        if tick_mantissa == 1:  # ticks like 0.1 or 0.01: no division at all
-            tick[0] = numerator
-            return OK
-        if numerator % tick_mantissa != 0:
-            return E_OFF_GRID
-        tick[0] = numerator // tick_mantissa
-        return OK
-    shift = scale - tick_scale
-    if shift > 18 or tick_mantissa > POW10_LIMIT[shift]:
-        return E_OFF_GRID  # the tick is wider than any int64 mantissa at this scale
-    denominator = tick_mantissa * POW10[shift]
-    if mantissa % denominator != 0:
-        return E_OFF_GRID
-    tick[0] = mantissa // denominator
-    return OK
-
-
-cdef int64_t price_mantissa_at(int64_t tick, int64_t tick_mantissa, int tick_scale,
-                               int scale) noexcept nogil:
-    """The price of ``tick`` in units of 10**-scale (exact: scale is the one it was parsed at)."""
-    cdef int64_t units = tick * tick_mantissa
-    if scale >= tick_scale:
-        return units * POW10[scale - tick_scale]
-    return units // POW10[tick_scale - scale]
-
-
 cdef str decimal_text(int64_t mantissa, int scale, bint negative=False):
     cdef char buffer[NUMBER_BUFFER]
     cdef Py_ssize_t n = format_decimal(buffer, mantissa, scale)
@@ -142,45 +207,29 @@ cdef bytes number_text(object value):
 
 
 # --------------------------------------------------------------------------------------------
-# The OKX push decoder
+# Decoded levels, and the push format a raw message is decoded with
 # --------------------------------------------------------------------------------------------
 
-cdef int grow_levels(void** levels, Py_ssize_t* capacity, Py_ssize_t needed,
-                     size_t item_size) except -1:
-    """Room for ``needed`` items of ``item_size`` bytes: at least double, at least 64."""
-    cdef Py_ssize_t wanted = max(needed, 2 * capacity[0], 64)
-    cdef void* grown = realloc(levels[0], wanted * item_size)
-    if grown == NULL:
-        raise MemoryError()
-    levels[0] = grown
-    capacity[0] = wanted
-    return 0
+cdef object _push_decoder = None
+cdef object _push_checksum = None
 
 
-cdef inline int reserve_raw(RawSide* side, Py_ssize_t needed) except -1:
-    if needed > side.capacity:
-        grow_levels(<void**>&side.levels, &side.capacity, needed, sizeof(RawLevel))
-    return 0
+def register_push_format(decoder, checksum):
+    """Set what ``OrderBook.apply_message(raw)`` decodes raw text with (``decoder()`` makes a
+    :class:`BookLevels` subclass instance) and what ``OrderBook.checksum()`` computes
+    (``checksum(book)``). ``tradecost._core`` registers the default format on import."""
+    global _push_decoder, _push_checksum
+    if not (isinstance(decoder, type) and issubclass(decoder, BookLevels)):
+        raise InvalidInputError(f"decoder {decoder!r} must be a BookLevels subclass")
+    if not callable(checksum):
+        raise InvalidInputError(f"checksum {checksum!r} must be callable")
+    _push_decoder = decoder
+    _push_checksum = checksum
 
 
-cdef class BookMessage:
-    """A reusable decoder for OKX v5 order-book pushes (``books``, ``books5``, ``bbo-tbt``,
-    ``books50-l2-tbt``, ``books-l2-tbt``), from raw ``bytes`` or ``str``, without the json module.
-
-    ``decode`` fills this object in place and returns it, so one instance per connection serves
-    every message without allocating. Fields after a successful decode:
-
-    - ``kind``: ``"book"`` for an order-book push, ``"event"`` for a message with a top-level
-      ``event`` key (subscribe acks, errors, notices), ``"other"`` for a push of another channel
-      (e.g. ``trades``). Only ``"book"`` messages carry levels; parse the others with ``json``.
-    - ``channel``, ``inst_id``: from ``arg``.
-    - ``action``: ``"snapshot"`` or ``"update"``. ``books5`` and ``bbo-tbt`` pushes carry no
-      action; each is a full replacement of the top levels, reported as ``"snapshot"``.
-    - ``ts``: exchange time ``data[0].ts`` in milliseconds (0 when absent).
-    - ``seq_id``, ``prev_seq_id``: ints, or None when the push has none (pre-2023 captures).
-    - ``checksum``: signed int32 as sent; 0 when absent (OKX always sends 0 since 2026-06-23).
-    - ``n_bids``, ``n_asks``: number of levels in the push.
-    """
+cdef class BookLevels:
+    """Decoded levels waiting to be applied to an :class:`OrderBook`: what every venue decoder
+    fills. A venue's push decoder subclasses it; ``OrderBook.apply_message`` takes any."""
 
     def __cinit__(self):
         self._bids.levels = NULL
@@ -190,24 +239,11 @@ cdef class BookMessage:
         reserve_raw(&self._bids, 512)
         reserve_raw(&self._asks, 512)
         self._decoded = False
-        self._channel_raw = b""
-        self._inst_id_raw = b""
-        self.channel = ""
-        self.inst_id = ""
-        self.kind = ""
-        self.action = ""
+        self._is_snapshot = False
 
     def __dealloc__(self):
         free(self._bids.levels)
         free(self._asks.levels)
-
-    @property
-    def seq_id(self):
-        return self._seq_id if self._has_seq_id else None
-
-    @property
-    def prev_seq_id(self):
-        return self._prev_seq_id if self._has_prev_seq_id else None
 
     @property
     def n_bids(self):
@@ -222,435 +258,24 @@ cdef class BookMessage:
         return self._is_snapshot
 
     def bids(self):
-        """The pushed bid levels as a (k, 2) float64 array [price, size], in message order."""
-        return _raw_rows(&self._bids)
+        """The bid levels as a (k, 2) float64 array [price, size], in message order."""
+        return raw_rows(&self._bids)
 
     def asks(self):
-        """The pushed ask levels as a (k, 2) float64 array [price, size], in message order."""
-        return _raw_rows(&self._asks)
+        """The ask levels as a (k, 2) float64 array [price, size], in message order."""
+        return raw_rows(&self._asks)
 
-    def __repr__(self):
-        if not self._decoded:
-            return "BookMessage(<not decoded>)"
-        return (f"BookMessage(kind={self.kind!r}, channel={self.channel!r}, "
-                f"inst_id={self.inst_id!r}, action={self.action!r}, ts={self.ts}, "
-                f"seq_id={self.seq_id}, prev_seq_id={self.prev_seq_id}, "
-                f"checksum={self.checksum}, n_bids={self._bids.n}, n_asks={self._asks.n})")
+    cdef int _decode_raw(self, object raw) except -1:
+        raise InvalidInputError(
+            "no push format is registered to decode raw text; "
+            "see tradecost._book.register_push_format")
 
-    def decode(self, raw):
-        """Decode one raw push into this object and return it.
-
-        Raises MalformedMessageError (naming the position) when the text is not a well-formed
-        OKX push; this object is then marked undecoded and cannot be applied to a book.
-        """
-        cdef const char* data = NULL
-        cdef Py_ssize_t length = 0
-        cdef const unsigned char[::1] view
-        if isinstance(raw, bytes):
-            data = PyBytes_AS_STRING(<bytes>raw)
-            length = PyBytes_GET_SIZE(raw)
-        elif isinstance(raw, str):
-            try:
-                data = PyUnicode_AsUTF8AndSize(raw, &length)
-            except UnicodeEncodeError as error:  # lone surrogates: no UTF-8 text to scan
-                self._decoded = False
-                raise MalformedMessageError(f"malformed OKX message: {error}") from None
-        else:
-            try:
-                view = raw
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"expected bytes or str, got {type(raw).__name__}") from None
-            length = view.shape[0]
-            if length:
-                data = <const char*>&view[0]
-            else:
-                data = b""
-        self._decoded = False
-        self._decode(<const unsigned char*>data, length)
-        self._decoded = True
-        return self
-
-    cdef int _decode(self, const unsigned char* data, Py_ssize_t length) except -1:
-        cdef Cursor c
-        cdef const unsigned char* s = NULL
-        cdef Py_ssize_t n = 0
-        cdef bint escaped = False
-        cdef bint has_data = False, has_arg = False, has_event = False
-        cdef int action = 0  # 0 absent, 1 snapshot, 2 update
-        c.start = c.p = data
-        c.end = data + length
-        c.error = NULL
-        self._bids.n = self._asks.n = 0
-        self._has_seq_id = self._has_prev_seq_id = False
-        self._seq_id = self._prev_seq_id = 0
-        self.ts = 0
-        self.checksum = 0
-        self._is_snapshot = False
-        self._data_flags = 0
-        if expect(&c, c'{', "expected a JSON object") != OK:
-            return self._fail(&c)
-        skip_whitespace(&c)
-        if c.p < c.end and c.p[0] == c'}':
-            c.error = "empty object"
-            return self._fail(&c)
-        while True:
-            if scan_string(&c, &s, &n, &escaped) != OK:
-                return self._fail(&c)
-            if expect(&c, c':', "expected ':' after a key") != OK:
-                return self._fail(&c)
-            if key_is(s, n, "arg", 3):
-                if self._decode_arg(&c) != OK:
-                    return self._fail(&c)
-                has_arg = True
-                self._data_flags |= 4
-            elif key_is(s, n, "action", 6):
-                if scan_string(&c, &s, &n, &escaped) != OK:
-                    return self._fail(&c)
-                if key_is(s, n, "snapshot", 8):
-                    action = 1
-                elif key_is(s, n, "update", 6):
-                    action = 2
-                else:
-                    c.p = s
-                    c.error = "action is neither 'snapshot' nor 'update'"
-                    return self._fail(&c)
-            elif key_is(s, n, "data", 4):
-                if self._decode_data(&c) != OK:
-                    return self._fail(&c)
-                has_data = True
-            elif key_is(s, n, "event", 5):
-                has_event = True
-                if skip_value(&c, 0) != OK:
-                    return self._fail(&c)
-            elif skip_value(&c, 0) != OK:
-                return self._fail(&c)
-            skip_whitespace(&c)
-            if c.p < c.end and c.p[0] == c',':
-                c.p += 1
-                continue
-            if c.p < c.end and c.p[0] == c'}':
-                c.p += 1
-                break
-            c.error = "expected ',' or '}'"
-            return self._fail(&c)
-        skip_whitespace(&c)
-        if c.p != c.end:
-            c.error = "unexpected text after the message"
-            return self._fail(&c)
-        if has_event:
-            self.kind = "event"
-            self.action = ""
-            return 0
-        if not has_arg or not has_data:
-            c.p = c.start
-            c.error = "not an OKX push (needs 'arg' and 'data', or 'event')"
-            return self._fail(&c)
-        if not _is_book_channel(self.channel):
-            self.kind = "other"
-            self.action = ""
-            return 0
-        if (self._data_flags & 3) != 3:
-            c.p = c.start
-            c.error = "an order-book push needs both 'asks' and 'bids'"
-            return self._fail(&c)
-        if self._data_flags & 8:
-            c.p = c.start
-            c.error = "an order-book push with more than one 'data' element"
-            return self._fail(&c)
-        if action == 0:
-            if self.channel != "books5" and self.channel != "bbo-tbt":
-                c.p = c.start
-                c.error = "missing 'action' in an incremental order-book push"
-                return self._fail(&c)
-            action = 1
-        self.kind = "book"
-        self._is_snapshot = action == 1
-        self.action = "snapshot" if action == 1 else "update"
+    cdef int _check_applicable(self, OrderBook book) except -1:
         return 0
-
-    cdef int _fail(self, Cursor* c) except -1:
-        cdef Py_ssize_t at = c.p - c.start
-        cdef Py_ssize_t total = c.end - c.start
-        cdef bytes window = PyBytes_FromStringAndSize(
-            <const char*>c.start + max(0, at - 20), min(total, at + 20) - max(0, at - 20))
-        reason = (<bytes>c.error).decode("ascii") if c.error != NULL else "malformed message"
-        raise MalformedMessageError(
-            f"malformed OKX message at byte {at} of {total}: {reason} "
-            f"(near {window.decode('utf-8', 'replace')!r})")
-
-    cdef int _decode_arg(self, Cursor* c) except -1:
-        cdef const unsigned char* s = NULL
-        cdef const unsigned char* key = NULL
-        cdef Py_ssize_t n = 0, key_length = 0
-        cdef bint escaped = False
-        cdef bint has_channel = False, has_inst_id = False
-        if expect(c, c'{', "'arg' must be an object") != OK:
-            return E_SYNTAX
-        skip_whitespace(c)
-        if c.p < c.end and c.p[0] == c'}':
-            c.p += 1
-            self._forget_arg(False, False)
-            return OK
-        while True:
-            if scan_string(c, &key, &key_length, &escaped) != OK:
-                return E_SYNTAX
-            if expect(c, c':', "expected ':' after a key") != OK:
-                return E_SYNTAX
-            if key_is(key, key_length, "channel", 7) or key_is(key, key_length, "instId", 6):
-                if scan_string(c, &s, &n, &escaped) != OK:
-                    return E_SYNTAX
-                if key_length == 7:
-                    has_channel = True
-                    if (n != len(self._channel_raw)
-                            or memcmp(s, PyBytes_AS_STRING(self._channel_raw), n) != 0):
-                        # Text first: a bad escape raises before the cache key changes.
-                        text = PyBytes_FromStringAndSize(<const char*>s, n)
-                        self.channel = _text(text, escaped)
-                        self._channel_raw = text
-                else:
-                    has_inst_id = True
-                    if (n != len(self._inst_id_raw)
-                            or memcmp(s, PyBytes_AS_STRING(self._inst_id_raw), n) != 0):
-                        # Text first: a bad escape raises before the cache key changes.
-                        text = PyBytes_FromStringAndSize(<const char*>s, n)
-                        self.inst_id = _text(text, escaped)
-                        self._inst_id_raw = text
-            elif skip_value(c, 1) != OK:
-                return E_SYNTAX
-            skip_whitespace(c)
-            if c.p < c.end and c.p[0] == c',':
-                c.p += 1
-                continue
-            if c.p < c.end and c.p[0] == c'}':
-                c.p += 1
-                self._forget_arg(has_channel, has_inst_id)
-                return OK
-            c.error = "expected ',' or '}' in 'arg'"
-            return E_SYNTAX
-
-    cdef void _forget_arg(self, bint has_channel, bint has_inst_id):
-        # The decoded channel and instId are kept across messages (so that an unchanged one
-        # costs nothing); an 'arg' without them must not inherit the last message's.
-        if not has_channel and len(self._channel_raw):
-            self._channel_raw = b""
-            self.channel = ""
-        if not has_inst_id and len(self._inst_id_raw):
-            self._inst_id_raw = b""
-            self.inst_id = ""
-
-    cdef int _decode_data(self, Cursor* c) except -1:
-        if expect(c, c'[', "'data' must be an array") != OK:
-            return E_SYNTAX
-        skip_whitespace(c)
-        if c.p < c.end and c.p[0] == c']':
-            c.error = "'data' is empty"
-            return E_SYNTAX
-        if self._decode_data_object(c) != OK:
-            return E_SYNTAX
-        skip_whitespace(c)
-        if c.p < c.end and c.p[0] == c',':
-            # Book pushes always carry one element, other channels (trades) may carry more;
-            # which one this is may only be known after 'arg', so _decode judges it.
-            self._data_flags |= 8
-            while c.p < c.end and c.p[0] == c',':
-                c.p += 1
-                if skip_value(c, 1) != OK:
-                    return E_SYNTAX
-                skip_whitespace(c)
-        return expect(c, c']', "expected ']' closing 'data'")
-
-    cdef int _decode_data_object(self, Cursor* c) except -1:
-        cdef const unsigned char* key = NULL
-        cdef Py_ssize_t key_length = 0
-        cdef bint escaped = False
-        cdef int64_t value = 0
-        # Flag 4: this message's 'arg' came first. Until then the channel is unknown (the one
-        # held is the previous message's), so levels are read as if it were a book push.
-        cdef bint book = _is_book_channel(self.channel) or not (self._data_flags & 4)
-        if expect(c, c'{', "'data' elements must be objects") != OK:
-            return E_SYNTAX
-        skip_whitespace(c)
-        if c.p < c.end and c.p[0] == c'}':
-            c.p += 1
-            return OK
-        while True:
-            if scan_string(c, &key, &key_length, &escaped) != OK:
-                return E_SYNTAX
-            if expect(c, c':', "expected ':' after a key") != OK:
-                return E_SYNTAX
-            if book and key_is(key, key_length, "asks", 4):
-                if self._decode_levels(c, &self._asks) != OK:
-                    return E_SYNTAX
-                self._data_flags |= 1
-            elif book and key_is(key, key_length, "bids", 4):
-                if self._decode_levels(c, &self._bids) != OK:
-                    return E_SYNTAX
-                self._data_flags |= 2
-            elif key_is(key, key_length, "ts", 2):
-                if scan_integer(c, &value) != OK:
-                    return E_SYNTAX
-                self.ts = value
-            elif key_is(key, key_length, "checksum", 8):
-                if scan_integer(c, &value) != OK:
-                    return E_SYNTAX
-                self.checksum = value
-            elif key_is(key, key_length, "seqId", 5):
-                if scan_integer(c, &value) != OK:
-                    return E_SYNTAX
-                self._seq_id = value
-                self._has_seq_id = True
-            elif key_is(key, key_length, "prevSeqId", 9):
-                if scan_integer(c, &value) != OK:
-                    return E_SYNTAX
-                self._prev_seq_id = value
-                self._has_prev_seq_id = True
-            elif skip_value(c, 2) != OK:
-                return E_SYNTAX
-            skip_whitespace(c)
-            if c.p < c.end and c.p[0] == c',':
-                c.p += 1
-                continue
-            if c.p < c.end and c.p[0] == c'}':
-                c.p += 1
-                return OK
-            c.error = "expected ',' or '}' in a 'data' element"
-            return E_SYNTAX
-
-    cdef int _decode_levels(self, Cursor* c, RawSide* side) except -1:
-        cdef const unsigned char* s = NULL
-        cdef Py_ssize_t n = 0
-        cdef RawLevel* level
-        cdef int64_t mantissa = 0
-        cdef int scale = 0, status = 0
-        cdef double value = 0.0
-        side.n = 0
-        if expect(c, c'[', "levels must be an array") != OK:
-            return E_SYNTAX
-        skip_whitespace(c)
-        if c.p < c.end and c.p[0] == c']':
-            c.p += 1
-            return OK
-        while True:
-            if side.n == side.capacity:
-                reserve_raw(side, side.n + 1)
-            level = &side.levels[side.n]
-            if expect(c, c'[', "a level must be an array [price, size, ...]") != OK:
-                return E_SYNTAX
-            s = c.p
-            status = fast_decimal(c, &mantissa, &scale, &value)
-            if status == FALLBACK:
-                if scan_number_token(c, &s, &n) != OK:
-                    return E_SYNTAX
-                status = parse_decimal(s, n, &mantissa, &scale, &value)
-            if status != OK or mantissa == 0:
-                c.p = s
-                c.error = ("a price must be a positive decimal" if status != E_DIGITS
-                           else "a price with too many digits")
-                return E_SYNTAX
-            level.price_mantissa = mantissa
-            level.price_scale = <int8_t>scale
-            if expect(c, c',', "a level needs a size after the price") != OK:
-                return E_SYNTAX
-            s = c.p
-            status = fast_decimal(c, &mantissa, &scale, &value)
-            if status == FALLBACK:
-                if scan_number_token(c, &s, &n) != OK:
-                    return E_SYNTAX
-                status = parse_decimal(s, n, &mantissa, &scale, &value)
-            if status != OK:
-                c.p = s
-                c.error = ("a size must be a non-negative decimal" if status != E_DIGITS
-                           else "a size with too many digits")
-                return E_SYNTAX
-            level.size_mantissa = mantissa
-            level.size_scale = <int8_t>scale
-            level.size = value
-            if skip_rest_of_level(c) != OK:
-                return E_SYNTAX
-            side.n += 1
-            skip_whitespace(c)
-            if c.p < c.end and c.p[0] == c',':
-                c.p += 1
-                continue
-            return expect(c, c']', "expected ',' or ']' in a level list")
-
-
-cdef str _text(bytes raw, bint escaped):
-    if escaped:
-        import json
-        try:
-            return json.loads(b'"' + raw + b'"')
-        except ValueError:
-            raise MalformedMessageError(f"bad escape in {raw!r}") from None
-    return raw.decode("utf-8", "replace")
-
-
-cdef inline bint _is_book_channel(str channel):
-    return channel.startswith("books") or channel == "bbo-tbt"
-
-
-cdef object _raw_rows(RawSide* side):
-    out = np.empty((side.n, 2), dtype=np.float64)
-    cdef double[:, ::1] view = out
-    cdef Py_ssize_t i
-    for i in range(side.n):
-        view[i, 0] = side.levels[i].price_mantissa / POW10_DOUBLE[side.levels[i].price_scale] \
-            if side.levels[i].price_scale <= 22 else \
-            side.levels[i].price_mantissa / 10.0 ** side.levels[i].price_scale
-        view[i, 1] = side.levels[i].size
-    return out
-
 
 # --------------------------------------------------------------------------------------------
 # The order book
 # --------------------------------------------------------------------------------------------
-
-cdef inline int reserve_side(Side* side, Py_ssize_t needed) except -1:
-    if needed > side.capacity:
-        grow_levels(<void**>&side.levels, &side.capacity, needed, sizeof(Level))
-    return 0
-
-
-cdef inline Py_ssize_t lower_bound(const Side* side, int64_t key) noexcept nogil:
-    """First index whose key is >= ``key`` (levels ascend by key, best last)."""
-    cdef Py_ssize_t low = 0, high = side.n, middle
-    # Most changes land near the touch: look there before bisecting.
-    if high > 0 and side.levels[high - 1].key < key:
-        return high
-    while low < high:
-        middle = (low + high) >> 1
-        if side.levels[middle].key < key:
-            low = middle + 1
-        else:
-            high = middle
-    return low
-
-
-cdef inline void upsert(Side* side, const Level* level) noexcept nogil:
-    """Insert, replace or (size 0) delete one level. Capacity must already be reserved."""
-    cdef Py_ssize_t i = lower_bound(side, level.key)
-    cdef bint found = i < side.n and side.levels[i].key == level.key
-    if level.size_mantissa == 0:
-        if found:
-            memmove(&side.levels[i], &side.levels[i + 1], (side.n - i - 1) * sizeof(Level))
-            side.n -= 1
-        return
-    if found:
-        side.levels[i] = level[0]
-        return
-    memmove(&side.levels[i + 1], &side.levels[i], (side.n - i) * sizeof(Level))
-    side.levels[i] = level[0]
-    side.n += 1
-
-
-cdef inline void make_level(Level* level, const RawLevel* raw, int64_t key) noexcept nogil:
-    level.key = key
-    level.size = raw.size
-    level.size_mantissa = raw.size_mantissa
-    level.size_scale = raw.size_scale
-    level.price_scale = raw.price_scale
-
 
 cdef void fill_sorted(Side* side, const RawSide* raw, const int64_t* keys) noexcept nogil:
     """Replace a side from a best-first level list; falls back to upserts, in message order, if
@@ -716,7 +341,7 @@ cdef class OrderBook:
         self._tick_denominator = <double>POW10[scale]
         self._tick_decimal = Decimal(mantissa).scaleb(-scale)
         self.inst_id = str(inst_id)
-        self._scratch = BookMessage()
+        self._scratch = BookLevels() if _push_decoder is None else _push_decoder()
         reserve_side(&self._bids, 512)
         reserve_side(&self._asks, 512)
 
@@ -789,7 +414,7 @@ cdef class OrderBook:
             self._staged_keys[offset + i] = sign * tick
         return 0
 
-    cdef int _apply_decoded(self, BookMessage msg) except -1:
+    cdef int _apply_decoded(self, BookLevels msg) except -1:
         cdef Py_ssize_t i, nb = msg._bids.n, na = msg._asks.n
         cdef int64_t* grown
         cdef Level level
@@ -819,28 +444,26 @@ cdef class OrderBook:
         return 0
 
     def apply_message(self, raw):
-        """Decode one raw OKX v5 order-book push (bytes or str) and apply it, in one call.
+        """Decode one raw order-book push (bytes or str) in the registered push format (OKX v5
+        by default) and apply it, in one call.
 
         A snapshot replaces the book; an update upserts each level (size 0 deletes, deleting an
-        unknown price is a no-op). Also takes a BookMessage already decoded by the caller.
-        Returns the decoded BookMessage (this book's own scratch decoder when given raw text:
-        valid until the next call). Malformed input raises MalformedMessageError and an off-grid
-        price OffGridPriceError; in both cases the book is left exactly as it was.
+        unknown price is a no-op). Also takes a message already decoded by the caller (any
+        :class:`BookLevels`, e.g. a ``BookMessage``). Returns the decoded message (this book's
+        own scratch decoder when given raw text: valid until the next call). Malformed input
+        raises MalformedMessageError and an off-grid price OffGridPriceError; in both cases the
+        book is left exactly as it was.
         """
-        cdef BookMessage msg
-        if isinstance(raw, BookMessage):
-            msg = <BookMessage>raw
+        cdef BookLevels msg
+        if isinstance(raw, BookLevels):
+            msg = <BookLevels>raw
             if not msg._decoded:
-                raise MalformedMessageError("this BookMessage holds no decoded message")
+                raise MalformedMessageError(
+                    f"this {type(raw).__name__} holds no decoded message")
         else:
             msg = self._scratch
-            msg.decode(raw)
-        if msg.kind != "book":
-            raise MalformedMessageError(
-                f"not an order-book push: a {msg.kind!r} message on channel {msg.channel!r}")
-        if self.inst_id and msg.inst_id and msg.inst_id != self.inst_id:
-            raise InvalidInputError(
-                f"a push for {msg.inst_id!r} cannot be applied to the {self.inst_id!r} book")
+            msg._decode_raw(raw)
+        msg._check_applicable(self)
         self._apply_decoded(msg)
         return msg
 
@@ -885,7 +508,7 @@ cdef class OrderBook:
         return 0
 
     cdef _apply_rows(self, object bids, object asks, bint snapshot):
-        cdef BookMessage msg = self._scratch
+        cdef BookLevels msg = self._scratch
         msg._decoded = False
         self._load_rows(&msg._bids, bids, "bid")
         self._load_rows(&msg._asks, asks, "ask")
@@ -1081,42 +704,11 @@ cdef class OrderBook:
         return (bid - ask) / (bid + ask)
 
     def checksum(self):
-        """OKX's CRC32 of the top 25 levels, as a signed int32.
-
-        The string interleaves ``bid price:bid size:ask price:ask size`` level by level (a side
-        with fewer levels simply stops contributing), from the exact decimal text each level
-        was received with (formatting floats back gets real messages wrong). OKX v5 docs,
-        "Order book channel", checksum section.
-        """
-        cdef char buffer[CHECKSUM_DEPTH * 4 * (NUMBER_BUFFER + 1)]
-        cdef Py_ssize_t length = 0, i
-        cdef Level* level
-        cdef bint first = True
-        for i in range(CHECKSUM_DEPTH):
-            if i < self._bids.n:
-                level = &self._bids.levels[self._bids.n - 1 - i]
-                length += self._write_level(buffer + length, level, 1, first)
-                first = False
-            if i < self._asks.n:
-                level = &self._asks.levels[self._asks.n - 1 - i]
-                length += self._write_level(buffer + length, level, -1, first)
-                first = False
-        value = crc32(PyBytes_FromStringAndSize(buffer, length))
-        return value - 0x100000000 if value >= 0x80000000 else value
-
-    cdef Py_ssize_t _write_level(self, char* out, const Level* level, int sign,
-                                 bint first) noexcept nogil:
-        cdef Py_ssize_t n = 0
-        if not first:
-            out[0] = c':'
-            n = 1
-        cdef int64_t price = price_mantissa_at(sign * level.key, self._tick_mantissa,
-                                               self._tick_scale, level.price_scale)
-        n += format_decimal(out + n, price, level.price_scale)
-        out[n] = c':'
-        n += 1
-        n += format_decimal(out + n, level.size_mantissa, level.size_scale)
-        return n
+        """The registered push format's checksum of this book (OKX's CRC32 of the top 25
+        levels, as a signed int32, by default): see ``tradecost.feeds.okx.book_checksum``."""
+        if _push_checksum is None:
+            raise InvalidInputError("no push format is registered to compute a checksum")
+        return _push_checksum(self)
 
     def __eq__(self, other):
         cdef OrderBook o
@@ -1148,15 +740,6 @@ cdef bint _same_side(const Side* a, const Side* b) noexcept:
 # --------------------------------------------------------------------------------------------
 # Walking the book
 # --------------------------------------------------------------------------------------------
-
-cdef struct Walk:
-    double quantity       # base units filled
-    double notional       # quote units paid (buy) or received (sell)
-    double remaining      # unfilled part, in the unit of the request
-    int64_t worst_tick
-    Py_ssize_t levels
-    bint complete
-
 
 cdef inline int side_sign(object side) except 0:
     """+1 for a buy (walks the asks), -1 for a sell (walks the bids)."""
@@ -1193,45 +776,6 @@ cdef inline double checked_target(object notional, object quantity, bint* by_not
         raise InvalidInputError(
             f"{'notional' if by_notional[0] else 'quantity'}={raw!r} must be a finite number > 0")
     return target
-
-
-cdef void walk_side(const Side* side, double tick_value, double target, bint by_notional,
-                    Walk* out) noexcept nogil:
-    """Consume levels from the touch until ``target`` (quote or base units) is filled."""
-    cdef Py_ssize_t i
-    cdef double quantity = 0.0, notional = 0.0, price, size, level_notional, take
-    cdef const Level* level
-    out.complete = False
-    out.levels = 0
-    out.worst_tick = 0
-    for i in range(side.n - 1, -1, -1):
-        level = &side.levels[i]
-        price = <double>(side.sign * level.key) * tick_value
-        size = level.size
-        level_notional = price * size
-        out.levels += 1
-        out.worst_tick = side.sign * level.key
-        if by_notional:
-            if notional + level_notional >= target:
-                take = target - notional
-                quantity += take / price
-                notional = target
-                out.complete = True
-                break
-        elif quantity + size >= target:
-            take = target - quantity
-            notional += take * price
-            quantity = target
-            out.complete = True
-            break
-        quantity += size
-        notional += level_notional
-    out.quantity = quantity
-    out.notional = notional
-    if out.complete:
-        out.remaining = 0.0
-    else:
-        out.remaining = target - (notional if by_notional else quantity)
 
 
 @cython.freelist(16)

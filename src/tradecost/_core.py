@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 from pathlib import Path
 from types import ModuleType
@@ -63,12 +64,22 @@ def check_fresh(module: ModuleType) -> None:
         )
 
 
+#: The push format ``OrderBook.apply_message(raw)`` and ``OrderBook.checksum()`` speak by default.
+DEFAULT_PUSH_DECODER = "tradecost.feeds.okx._decoder"
+
+
 def load_book() -> ModuleType:
+    """Import the compiled core and the default push decoder, check both are fresh, and
+    register the decoder with the core (which names no venue itself)."""
     try:
         from tradecost import _book
+
+        decoder = importlib.import_module(DEFAULT_PUSH_DECODER)
     except ImportError as exc:
         raise CompiledCoreError(
             f"tradecost's compiled core (tradecost._book) is missing: {exc}; {_REBUILD}"
         ) from exc
     check_fresh(_book)
+    check_fresh(decoder)
+    _book.register_push_format(decoder.BookMessage, decoder.book_checksum)
     return _book

@@ -173,3 +173,16 @@ cdef inline Py_ssize_t format_decimal(char* out, int64_t mantissa, int scale) no
         out[length] = digits[nd - 1 - k]
         length += 1
     return length
+
+
+cdef inline Py_ssize_t format_decimal_trimmed(char* out, int64_t mantissa,
+                                              int scale) noexcept nogil:
+    """mantissa * 10**-scale (mantissa >= 0) as exchanges write it: "95000.1", "0.0123",
+    "30244" (no exponent, no trailing zeros, no trailing dot); return the length written."""
+    cdef Py_ssize_t n = format_decimal(out, mantissa, scale)
+    if scale > 0:
+        while out[n - 1] == c'0':
+            n -= 1
+        if out[n - 1] == c'.':
+            n -= 1
+    return n

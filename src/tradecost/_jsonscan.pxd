@@ -18,6 +18,10 @@ from tradecost._decimal cimport (
 )
 
 
+cdef enum:
+    MORE = 101  # next_member: a ',' was read, another member or element follows
+
+
 cdef struct Cursor:
     # Position of the JSON scanner in one message; ``error`` says what went wrong.
     const unsigned char* start
@@ -185,6 +189,41 @@ cdef inline int skip_rest_of_level(Cursor* c) noexcept nogil:
             return E_SYNTAX
 
 
+cdef inline int scan_key(Cursor* c, const unsigned char** key, Py_ssize_t* length,
+                         bint* escaped) noexcept nogil:
+    """An object member's key and the ':' after it (the span between the key's quotes)."""
+    if scan_string(c, key, length, escaped) != OK:
+        return E_SYNTAX
+    return expect(c, c':', "expected ':' after a key")
+
+
+cdef inline int open_container(Cursor* c, unsigned char open, unsigned char close,
+                               const char* error) noexcept nogil:
+    """Read ``open``: return ``OK`` past ``close`` when the container is empty, else ``MORE``
+    with the cursor on its first member; anything but ``open`` is ``E_SYNTAX`` with ``error``."""
+    if expect(c, open, error) != OK:
+        return E_SYNTAX
+    skip_whitespace(c)
+    if c.p < c.end and c.p[0] == close:
+        c.p += 1
+        return OK
+    return MORE
+
+
+cdef inline int next_member(Cursor* c, unsigned char close, const char* error) noexcept nogil:
+    """After a member's (or element's) value: read a ',' and return ``MORE``, or read ``close``
+    and return ``OK``; anything else is ``E_SYNTAX`` with ``error``."""
+    skip_whitespace(c)
+    if c.p < c.end and c.p[0] == c',':
+        c.p += 1
+        return MORE
+    if c.p < c.end and c.p[0] == close:
+        c.p += 1
+        return OK
+    c.error = error
+    return E_SYNTAX
+
+
 cdef inline int skip_value(Cursor* c, int depth) noexcept nogil:
     cdef const unsigned char* s = NULL
     cdef Py_ssize_t n = 0
@@ -213,6 +252,7 @@ cdef inline int skip_value(Cursor* c, int depth) noexcept nogil:
 
 
 cdef inline int skip_container(Cursor* c, int depth) noexcept nogil:
+    cdef int member
     cdef unsigned char close = c'}' if c.p[0] == c'{' else c']'
     cdef bint is_object = c.p[0] == c'{'
     cdef const unsigned char* s = NULL
@@ -231,15 +271,9 @@ cdef inline int skip_container(Cursor* c, int depth) noexcept nogil:
                 return E_SYNTAX
         if skip_value(c, depth + 1) != OK:
             return E_SYNTAX
-        skip_whitespace(c)
-        if c.p < c.end and c.p[0] == c',':
-            c.p += 1
-            continue
-        if c.p < c.end and c.p[0] == close:
-            c.p += 1
-            return OK
-        c.error = "expected ',' or the end of a container"
-        return E_SYNTAX
+        member = next_member(c, close, "expected ',' or the end of a container")
+        if member != MORE:
+            return member
 
 
 cdef inline bint key_is(const unsigned char* s, Py_ssize_t n, const char* key,

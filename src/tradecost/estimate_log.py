@@ -13,37 +13,18 @@ table, read back with ``TickStore(path).estimates(symbol)``.
 from __future__ import annotations
 
 import csv
-import dataclasses
-import typing
 from pathlib import Path
 from typing import IO, Any
 
 from tradecost.errors import InvalidInputError
-from tradecost.estimator import CostEstimate
+from tradecost.estimator import TICK_COLUMNS, estimate_columns
 
-__all__ = ["SUFFIXES", "EstimateLog", "open_estimate_log"]
+__all__ = ["SUFFIXES", "TICK_COLUMNS", "EstimateLog", "columns", "open_estimate_log"]
 
 SUFFIXES = (".csv", ".parquet", ".db")
 
-#: the tick's own columns, before the estimate's
-TICK_COLUMNS: dict[str, type] = {
-    "inst_id": str,
-    "seq_id": int,
-    "exch_ts": int,
-    "local_ts": int,
-    "best_bid": float,
-    "best_ask": float,
-}
-
-
-def columns() -> dict[str, Any]:
-    """Column name → Python type, in file order."""
-    hints = typing.get_type_hints(CostEstimate)
-    out: dict[str, Any] = dict(TICK_COLUMNS)
-    for field in dataclasses.fields(CostEstimate):
-        out[field.name] = hints[field.name]
-    out["end_to_end_ns"] = int
-    return out
+#: the columns of a log row, name → Python type, in file order (defined beside CostEstimate)
+columns = estimate_columns
 
 
 class EstimateLog:

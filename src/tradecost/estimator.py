@@ -34,8 +34,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_type_hints
 
 import numpy as np
 import numpy.typing as npt
@@ -44,11 +44,12 @@ from tradecost._book import OrderBook, walk_book, walk_book_curve
 from tradecost.errors import EmptyBookError, InvalidInputError
 from tradecost.fees import FeeSchedule
 from tradecost.impact import AlmgrenChriss
+from tradecost.instruments import kind_of
 from tradecost.latency import LatencyHistogram
 from tradecost.stream_stats import RealizedVolatility, TradedVolume
 
 if TYPE_CHECKING:
-    from tradecost.feeds.okx.instruments import Instrument
+    from tradecost.instruments import Instrument
 
 __all__ = ["CostCurve", "CostEstimate", "CostEstimator", "FillModel", "SlippageModel"]
 
@@ -166,13 +167,10 @@ def _positive(value: Any, name: str) -> float:
 
 
 def _market_of(symbol: str) -> str:
-    """OKX instrument type from the instId shape: BTC-USDT spot, BTC-USDT-SWAP, BTC-USD-250328."""
-    parts = symbol.upper().split("-")
-    if len(parts) >= 3 and parts[2] == "SWAP":
-        return "swap"
-    if len(parts) >= 3:
-        return "futures"
-    return "spot"
+    """The fee-table market of a symbol, from its instrument type (``kind_of``): "spot", "swap",
+    or "futures" (dated futures and options)."""
+    kind = kind_of(symbol)
+    return "futures" if kind in ("future", "option") else kind
 
 
 def _contract_units(
@@ -207,6 +205,29 @@ def _contract_units(
     if instrument.is_inverse:
         return math.nan, instrument.contract_multiplier
     return instrument.contract_multiplier, 0.0
+
+
+#: the tick's own columns, before the estimate's
+TICK_COLUMNS: dict[str, type] = {
+    "inst_id": str,
+    "seq_id": int,
+    "exch_ts": int,
+    "local_ts": int,
+    "best_bid": float,
+    "best_ask": float,
+}
+
+
+def estimate_columns() -> dict[str, Any]:
+    """The columns an estimate is logged and stored with (``simulate --log``, the tick store's
+    ``estimates`` table): the tick's, then :class:`CostEstimate`'s, then ``end_to_end_ns``;
+    name → Python type, in file order."""
+    hints = get_type_hints(CostEstimate)
+    out: dict[str, Any] = dict(TICK_COLUMNS)
+    for item in fields(CostEstimate):
+        out[item.name] = hints[item.name]
+    out["end_to_end_ns"] = int
+    return out
 
 
 class CostEstimator:
@@ -346,6 +367,7 @@ class CostEstimator:
         side: str,
         quantity_usd: float | None = None,
         *,
+        notional_usd: float | None = None,
         quantity: float | None = None,
         order_type: OrderType = "market",
         limit_price: float | str | None = None,
@@ -354,7 +376,10 @@ class CostEstimator:
         steps: int | None = None,
         stale: bool = False,
     ) -> CostEstimate:
-        """Cost of an order of ``quantity_usd`` (quote units) or ``quantity`` (base units).
+        """Cost of an order of ``notional_usd`` (quote units) or ``quantity`` (base units).
+
+        ``quantity_usd`` (also the third positional argument) is the design card's name for
+        ``notional_usd`` and means the same; give one of them, not both.
 
         ``order_type="market"``: immediate, or scheduled over ``horizon`` seconds in ``steps``
         slices when both are given. ``order_type="limit"``: at ``limit_price``, or
@@ -375,13 +400,21 @@ class CostEstimator:
             raise EmptyBookError(
                 "no arrival mid: one side of the book is empty; cannot price an order"
             )
+        if notional_usd is not None:
+            if quantity_usd is not None:
+                raise InvalidInputError(
+                    "give notional_usd= or quantity_usd= (the same thing, quote units), not both"
+                )
+            quantity_usd = notional_usd
         if (quantity_usd is None) == (quantity is None):
-            raise InvalidInputError("give exactly one of quantity_usd= or quantity= (base units)")
+            raise InvalidInputError("give exactly one of notional_usd= or quantity= (base units)")
         if quantity_usd is not None:
             notional = (
                 quantity_usd
                 if type(quantity_usd) is float and 0.0 < quantity_usd < math.inf
-                else _positive(quantity_usd, "quantity_usd")
+                else _positive(
+                    quantity_usd, "notional_usd" if notional_usd is not None else "quantity_usd"
+                )
             )
             base = notional / mid
         else:
@@ -666,10 +699,23 @@ class CostEstimator:
     # ---- many sizes at once ----------------------------------------------------------------
 
     def estimate_curve(
-        self, book: OrderBook, side: str, quantities_usd: Sequence[float] | FloatArray
+        self,
+        book: OrderBook,
+        side: str,
+        quantities_usd: Sequence[float] | FloatArray | None = None,
+        *,
+        notionals_usd: Sequence[float] | FloatArray | None = None,
     ) -> CostCurve:
-        """Market-order cost for many sizes in one call (the cost curve), in bps."""
-        notionals = np.ascontiguousarray(quantities_usd, dtype=np.float64).reshape(-1)
+        """Market-order cost for many sizes in one call (the cost curve), in bps.
+
+        ``notionals_usd`` are the sizes in quote units; ``quantities_usd`` (also the third
+        positional argument) is the design card's name for the same; give one of them."""
+        if (quantities_usd is None) == (notionals_usd is None):
+            raise InvalidInputError(
+                "give exactly one of notionals_usd= or quantities_usd= (the same, quote units)"
+            )
+        sizes = notionals_usd if notionals_usd is not None else quantities_usd
+        notionals = np.ascontiguousarray(sizes, dtype=np.float64).reshape(-1)
         mid = book.mid
         if mid != mid:
             raise EmptyBookError("no arrival mid: one side of the book is empty")

@@ -272,7 +272,8 @@ class Schedule:
     """λ (1/$) the schedule optimises E + λV for; 0 for TWAP, +inf for minimum variance."""
     kappa: float
     """κ (1/time), eq. (16 ff.). 0 for TWAP, +inf for minimum variance. For λ < 0 the solution is
-    oscillatory with κ = i·k and ``kappa`` reports −k (the sign marks the branch)."""
+    oscillatory with κ = i·k and ``kappa`` reports −k (the sign marks the branch, kept for
+    compatibility): read :attr:`kappa_is_imaginary` and :attr:`k` instead."""
     holdings: FloatArray
     trades: FloatArray
     times: FloatArray
@@ -301,6 +302,16 @@ class Schedule:
         """ln 2/κ (time unit): the literal half-life, holdings halve in this time (continuous-time
         limit). The paper's own "half-life" is :attr:`e_folding_time`. NaN for λ < 0."""
         return _LN2 * _e_folding_time(self.kappa)
+
+    @property
+    def kappa_is_imaginary(self) -> bool:
+        """True for λ < 0: κ = i·k, the trajectory oscillates (paper §2.2)."""
+        return self.risk_aversion < 0.0
+
+    @property
+    def k(self) -> float:
+        """|κ| (1/time): κ itself for λ ≥ 0, k of κ = i·k when :attr:`kappa_is_imaginary`."""
+        return abs(self.kappa)
 
     @property
     def kappa_horizon(self) -> float:
@@ -343,6 +354,16 @@ class Frontier:
     def std(self) -> FloatArray:
         """√V per row ($)."""
         return np.sqrt(self.variance)
+
+    @property
+    def kappa_is_imaginary(self) -> npt.NDArray[np.bool_]:
+        """Per row, True where λ < 0 (κ = i·k; ``kappa`` holds −k there, as in Schedule)."""
+        return np.asarray(self.risk_aversion < 0.0)
+
+    @property
+    def k(self) -> FloatArray:
+        """|κ| per row (1/time): κ for λ ≥ 0, k of κ = i·k for λ < 0."""
+        return np.abs(self.kappa)
 
     def value_at_risk(self, z: float = 1.645) -> FloatArray:
         """E + z√V per row ($), eq. (22)."""
@@ -562,7 +583,8 @@ class AlmgrenChriss:
     def kappa(self, horizon: float, steps: int, risk_aversion: float | None = None) -> float:
         """κ (1/time) for slices τ = horizon/steps: 2(cosh κτ − 1)/τ² = λσ²/η̃ (eq. 16 ff.).
 
-        For λ < 0 returns −k where κ = ik (cos kτ = 1 + κ̃²τ²/2)."""
+        For λ < 0 returns −k where κ = ik (cos kτ = 1 + κ̃²τ²/2): the sign marks the branch, kept
+        for compatibility. :meth:`k` and :meth:`kappa_is_imaginary` say the same explicitly."""
         _, _, count, tau = self._check(0.0, horizon, steps)
         lam = self.risk_aversion if risk_aversion is None else _finite(risk_aversion, "λ")
         z = self._z(lam, tau)
@@ -570,6 +592,15 @@ class AlmgrenChriss:
             return float(_kappa_tau(z) / tau)
         self._check_risk_seeking(np.atleast_1d(z), count, tau)
         return -float(_k_tau(z) / tau)
+
+    def k(self, horizon: float, steps: int, risk_aversion: float | None = None) -> float:
+        """|κ| (1/time): κ for λ ≥ 0, k of κ = i·k for λ < 0 (see :meth:`kappa_is_imaginary`)."""
+        return abs(self.kappa(horizon, steps, risk_aversion))
+
+    def kappa_is_imaginary(self, risk_aversion: float | None = None) -> bool:
+        """True when λ (``risk_aversion``, default the model's) is < 0: κ = i·k."""
+        lam = self.risk_aversion if risk_aversion is None else _finite(risk_aversion, "λ")
+        return lam < 0.0
 
     def minimum_risk_aversion(self, horizon: float, steps: int) -> float:
         """The smallest λ < 0 with a minimum of E + λV: kT < π ⇔ λ > −4η̃ sin²(π/2N)/(σ²τ²).

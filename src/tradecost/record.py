@@ -24,8 +24,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tradecost.errors import InvalidInputError
-from tradecost.feeds.okx.instruments import Instrument, bundled_instruments
+from tradecost.feeds.okx.instruments import bundled_instruments
 from tradecost.feeds.okx.protocol import BOOK_CHANNELS
+from tradecost.instruments import Instrument
 
 
 class RecordingWriter:

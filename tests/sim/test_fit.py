@@ -9,7 +9,8 @@ import pytest
 from tests.sim.reference import FeedChecker
 from tradecost.errors import InvalidInputError
 from tradecost.sim import MarketParams, SimulatedMarket
-from tradecost.sim.fit import fit_params, measure_capture
+from tradecost.sim.fit import measure_capture
+from tradecost.sim.market import fit_params
 
 
 def test_fit_recovers_the_rates_of_a_simulated_stream() -> None:

@@ -10,7 +10,7 @@ The layouts are fixed and named in :mod:`tradecost.models.features`.
 from libc.math cimport NAN, exp, log, log1p, sqrt, isfinite
 from libc.stdint cimport int64_t
 
-from tradecost._book cimport Level, OrderBook, Side
+from tradecost._book cimport OrderBook, Side, Walk, size_at_key, walk_side
 
 from tradecost.errors import EmptyBookError, InvalidInputError
 
@@ -48,30 +48,15 @@ cdef inline double tick_value(OrderBook book) noexcept:
 
 cdef void walk_notionals(const Side* side, double tick, const double* targets, Py_ssize_t m,
                          double* average, double* filled) noexcept nogil:
-    """Average fill price for each of ``m`` ascending quote-unit ``targets``, one pass from the
-    touch. Same arithmetic as ``tradecost.walk_book(notional=...)``. A target the side cannot
-    fill gets the average of what did fill and ``filled`` < target."""
-    cdef Py_ssize_t i = side.n - 1, j = 0
-    cdef double notional = 0.0, quantity = 0.0, price, size, level_notional
-    cdef const Level* level
-    while j < m:
-        if i < 0:
-            average[j] = notional / quantity if quantity > 0.0 else NAN
-            filled[j] = notional
-            j += 1
-            continue
-        level = &side.levels[i]
-        price = <double>(side.sign * level.key) * tick
-        size = level.size
-        level_notional = price * size
-        if notional + level_notional >= targets[j]:
-            average[j] = targets[j] / (quantity + (targets[j] - notional) / price)
-            filled[j] = targets[j]
-            j += 1
-            continue
-        notional += level_notional
-        quantity += size
-        i -= 1
+    """Average fill price for each of ``m`` quote-unit ``targets``: the book's own walk
+    (``walk_side``, as ``tradecost.walk_book(notional=...)``). A target the side cannot fill
+    gets the average of what did fill and ``filled`` < target."""
+    cdef Py_ssize_t j
+    cdef Walk w
+    for j in range(m):
+        walk_side(side, tick, targets[j], True, &w)
+        average[j] = w.notional / w.quantity if w.quantity > 0.0 else NAN
+        filled[j] = w.notional
 
 
 cdef double side_notional(const Side* side, double tick, Py_ssize_t levels) noexcept nogil:
@@ -81,20 +66,6 @@ cdef double side_notional(const Side* side, double tick, Py_ssize_t levels) noex
     for i in range(side.n - 1, stop - 1, -1):
         total += <double>(side.sign * side.levels[i].key) * tick * side.levels[i].size
     return total
-
-
-cdef double size_at_key(const Side* side, int64_t key) noexcept nogil:
-    """Size resting at ``key`` (sign * tick) on one side, 0 when there is no level there."""
-    cdef Py_ssize_t low = 0, high = side.n, middle
-    while low < high:
-        middle = (low + high) >> 1
-        if side.levels[middle].key < key:
-            low = middle + 1
-        else:
-            high = middle
-    if low < side.n and side.levels[low].key == key:
-        return side.levels[low].size
-    return 0.0
 
 
 cdef class FeatureExtractor:

@@ -33,8 +33,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tradecost._book import BookMessage, OrderBook, walk_book
+from tradecost._book import OrderBook, walk_book
 from tradecost.errors import InvalidInputError, MalformedMessageError, TradecostError
+from tradecost.feeds.okx._decoder import BookMessage
 from tradecost.models.features import (
     MARKET_FEATURES,
     N_LIMIT_FEATURES,

@@ -26,9 +26,12 @@ This module is private: :mod:`tradecost.sim.market` validates parameters and is 
 """
 
 from libc.math cimport M_PI, cos, exp, log, pow, sqrt
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport abort, calloc, free, malloc, qsort, realloc
 from libc.string cimport memcpy, memset, strlen
+
+from tradecost._book cimport crc32
+from tradecost._decimal cimport format_decimal_trimmed
 
 cdef extern from *:
     """
@@ -62,36 +65,6 @@ CH_BOOKS50_L2_TBT = 2
 CH_BOOKS5 = 3
 CH_BBO_TBT = 4
 CH_TRADES = 5
-
-cdef uint32_t CRC_TABLE[256]
-cdef bint CRC_READY = False
-
-
-cdef void crc_init() noexcept nogil:
-    global CRC_READY
-    cdef uint32_t c
-    cdef int n, bits
-    for n in range(256):
-        c = <uint32_t>n
-        bits = 8
-        while bits > 0:
-            if c & 1:
-                c = 0xEDB88320U ^ (c >> 1)
-            else:
-                c = c >> 1
-            bits -= 1
-        CRC_TABLE[n] = c
-    CRC_READY = True
-
-
-cdef uint32_t crc32(const char* data, Py_ssize_t n) noexcept nogil:
-    """CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zlib.crc32."""
-    cdef uint32_t c = 0xFFFFFFFFU
-    cdef Py_ssize_t i
-    for i in range(n):
-        c = CRC_TABLE[(c ^ <uint8_t>data[i]) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFFU
-
 
 # ----------------------------------------------------------------------------------------------
 # xoshiro256** (Blackman & Vigna 2018), seeded with splitmix64
@@ -262,8 +235,6 @@ cdef class Engine:
                 or self.out == NULL or self.frame_off == NULL or self.frame_ts == NULL
                 or self.frame_channel == NULL or self.scratch == NULL):
             raise MemoryError()
-        if not CRC_READY:
-            crc_init()
 
     def __dealloc__(self):
         cdef int v
@@ -884,7 +855,7 @@ cdef class Engine:
 
     cdef void _put_decimal(self, int64_t units, int places) noexcept:
         cdef char tmp[48]
-        cdef int n = format_decimal(tmp, units, places)
+        cdef int n = format_decimal_trimmed(tmp, units, places)
         self._put(tmp, n)
 
     cdef void _begin_frame(self, int channel) noexcept:
@@ -965,10 +936,12 @@ cdef class Engine:
                 if n:
                     buf[n] = b':'
                     n += 1
-                n += format_decimal(buf + n, tick[side] * self.price_mult, self.price_places)
+                n += format_decimal_trimmed(buf + n, tick[side] * self.price_mult,
+                                            self.price_places)
                 buf[n] = b':'
                 n += 1
-                n += format_decimal(buf + n, self.size[i] * self.size_mult, self.size_places)
+                n += format_decimal_trimmed(buf + n, self.size[i] * self.size_mult,
+                                            self.size_places)
                 tick[side] = self._next_level(side, tick[side])
         return <int>(<int32_t>crc32(buf, n))
 
@@ -1387,8 +1360,10 @@ cdef class Engine:
         cdef int npx, nsz
         cdef list rows = []
         for k in range(n):
-            npx = format_decimal(px, self.scratch[k].tick * self.price_mult, self.price_places)
-            nsz = format_decimal(sz, self.scratch[k].size * self.size_mult, self.size_places)
+            npx = format_decimal_trimmed(px, self.scratch[k].tick * self.price_mult,
+                                         self.price_places)
+            nsz = format_decimal_trimmed(sz, self.scratch[k].size * self.size_mult,
+                                         self.size_places)
             rows.append([px[:npx].decode("ascii"), sz[:nsz].decode("ascii"), "0",
                          str(self.scratch[k].count)])
         return rows
@@ -1474,35 +1449,3 @@ cdef int format_int(char* out, int64_t value) noexcept nogil:
         out[k] = tmp[n]
         k += 1
     return k
-
-
-cdef int format_decimal(char* out, int64_t units, int places) noexcept nogil:
-    """``units`` × 10^-places as OKX writes it: "95000.1", "0.0123", "30244" (no exponent,
-    no trailing zeros, no trailing dot)."""
-    cdef int64_t scale = 1
-    cdef int k
-    cdef int n
-    cdef int64_t whole, frac
-    cdef char digits[20]
-    cdef int last
-    k = places
-    while k > 0:
-        scale *= 10
-        k -= 1
-    whole = units // scale
-    frac = units - whole * scale
-    n = format_int(out, whole)
-    if frac == 0 or places == 0:
-        return n
-    for k in range(places - 1, -1, -1):
-        digits[k] = <char>(48 + frac % 10)
-        frac //= 10
-    last = places - 1
-    while last >= 0 and digits[last] == b'0':
-        last -= 1
-    out[n] = b'.'
-    n += 1
-    for k in range(last + 1):
-        out[n] = digits[k]
-        n += 1
-    return n

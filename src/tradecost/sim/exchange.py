@@ -58,7 +58,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from tradecost.errors import InvalidInputError
-from tradecost.feeds.okx.instruments import Instrument
+from tradecost.instruments import Instrument
 from tradecost.sim.levels import LevelBook, Row
 
 INCREMENTAL_CHANNELS = {"books": 400, "books-l2-tbt": 400, "books50-l2-tbt": 50}

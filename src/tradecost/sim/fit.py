@@ -27,22 +27,24 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tradecost.errors import InvalidInputError
 from tradecost.sim.facts import hill_tail_exponent
-from tradecost.sim.market import MarketParams
 
-__all__ = ["CaptureStatistics", "fit_params", "measure_capture"]
+if TYPE_CHECKING:
+    from tradecost.sim.market import MarketParams
+
+__all__ = ["CaptureStatistics", "fitted_changes", "measure_capture"]
 
 _SECONDS_PER_YEAR = 365.0 * 86_400.0
 
 
 @dataclass(frozen=True)
 class CaptureStatistics:
-    """Counts measured on a capture, the inputs of :func:`fit_params`.
+    """Counts measured on a capture, the inputs of :func:`fitted_changes`.
 
     Attributes:
         seconds: time spanned by the book pushes, s.
@@ -213,19 +215,10 @@ def _tail(values: np.ndarray[Any, np.dtype[np.float64]], fallback: float) -> flo
     return float(min(max(hill_tail_exponent(values, tail_fraction=0.1), 1.05), 3.0))
 
 
-def fit_params(
-    lines: Iterable[str],
-    inst_id: str = "BTC-USDT",
-    base: MarketParams | None = None,
-) -> MarketParams:
-    """MarketParams whose main rates match a recorded capture (module docstring: how).
-
-    ``lines`` are raw frames (one JSON per line) or cryptofeed-style ``<ts>: <json>`` lines. Fields
-    not estimated (regimes, windows, ids, sizes limits, jump size) are taken from ``base``.
-    """
-    base = base if base is not None else MarketParams()
-    tick = float(base.tick_size)
-    stats = measure_capture(lines, inst_id=inst_id, tick=tick)
+def fitted_changes(stats: CaptureStatistics, base: MarketParams) -> dict[str, Any]:
+    """The MarketParams fields a capture's measurements set (module docstring: how); the rest
+    stay ``base``'s. :meth:`MarketParams.from_capture` and
+    :func:`tradecost.sim.market.fit_params` apply them."""
     seconds = stats.seconds
     profile = stats.orders_by_distance[: base.max_distance]
     window = len(profile)
@@ -251,4 +244,4 @@ def fit_params(
         changes["market_size_tail"] = _tail(stats.taker_order_sizes, base.market_size_tail)
     if stats.mid_variance_per_s > 0:
         changes["volatility"] = math.sqrt(stats.mid_variance_per_s * _SECONDS_PER_YEAR)
-    return base.replace(**changes)
+    return changes

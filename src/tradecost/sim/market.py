@@ -21,6 +21,7 @@ import numpy as np
 
 from tradecost.errors import InvalidInputError, InvalidStateError
 from tradecost.sim import _engine
+from tradecost.sim.fit import fitted_changes, measure_capture
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -300,15 +301,28 @@ class MarketParams:
     def from_capture(
         cls, path: str | Path, inst_id: str = "BTC-USDT", base: MarketParams | None = None
     ) -> MarketParams:
-        """Fit the main rates to a recorded OKX capture (see :func:`tradecost.sim.fit.fit_params`).
+        """Fit the main rates to a recorded OKX capture (see :func:`fit_params`).
 
         ``path`` is an ndjson file of raw frames or a cryptofeed-style capture whose lines are
         ``<receive_ts>: <raw json>``; ``books`` and ``trades`` frames of ``inst_id`` are used.
         """
-        from tradecost.sim.fit import fit_params
-
         with open(path, encoding="utf-8") as handle:
             return fit_params(handle, inst_id=inst_id, base=base)
+
+
+def fit_params(
+    lines: Iterable[str],
+    inst_id: str = "BTC-USDT",
+    base: MarketParams | None = None,
+) -> MarketParams:
+    """MarketParams whose main rates match a recorded capture (:mod:`tradecost.sim.fit`: how).
+
+    ``lines`` are raw frames (one JSON per line) or cryptofeed-style ``<ts>: <json>`` lines. Fields
+    not estimated (regimes, windows, ids, sizes limits, jump size) are taken from ``base``.
+    """
+    base = base if base is not None else MarketParams()
+    stats = measure_capture(lines, inst_id=inst_id, tick=float(base.tick_size))
+    return base.replace(**fitted_changes(stats, base))
 
 
 class TimedFrame(NamedTuple):
@@ -350,12 +364,9 @@ class BookSnapshot:
 
     def to_order_book(self) -> Any:
         """This book as a :class:`tradecost.OrderBook` (needs the compiled order-book core)."""
-        import tradecost
+        from tradecost._book import OrderBook
 
-        order_book = getattr(tradecost, "OrderBook", None)
-        if order_book is None:  # pragma: no cover - depends on the build
-            raise InvalidInputError("tradecost.OrderBook is not available in this build")
-        book = order_book(tick_size=self.tick_size, inst_id=self.inst_id)
+        book = OrderBook(tick_size=self.tick_size, inst_id=self.inst_id)
         book.apply_snapshot(self.bids, self.asks)
         return book
 

@@ -49,7 +49,7 @@ _SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "REAL", bool: "BOOLEAN"}
 def _estimate_columns() -> dict[str, str]:
     """Column → SQL type of the ``estimates`` table: ``simulate --log``'s columns, with the
     instrument as a reference and ``flags`` joined by ``|``."""
-    from tradecost.estimate_log import columns
+    from tradecost.estimator import estimate_columns as columns
 
     out: dict[str, str] = {}
     for name, kind in columns().items():

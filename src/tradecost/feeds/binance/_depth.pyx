@@ -9,33 +9,29 @@ changes anything, so a bad message leaves the book exactly as it was.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
-from libc.stdint cimport int8_t, int64_t
-from libc.stdlib cimport realloc
-from libc.string cimport memcmp
+from libc.stdint cimport int64_t
 
-from tradecost._book cimport BookMessage, OrderBook, RawLevel, RawSide
-from tradecost._decimal cimport (
-    E_DIGITS,
-    E_SYNTAX,
-    FALLBACK,
-    OK,
-    POW10_DOUBLE,
-    parse_decimal,
+from tradecost._book cimport (
+    BookLevels,
+    OrderBook,
+    json_text,
+    raw_rows,
+    same_bytes,
+    scan_levels,
 )
+from tradecost._decimal cimport E_SYNTAX, OK
 from tradecost._jsonscan cimport (
     Cursor,
-    expect,
-    fast_decimal,
+    MORE,
     key_is,
+    next_member,
+    open_container,
     scan_integer,
-    scan_number_token,
+    scan_key,
     scan_string,
-    skip_rest_of_level,
     skip_value,
     skip_whitespace,
 )
-
-import numpy as np
 
 from tradecost.errors import InvalidInputError, MalformedMessageError
 
@@ -74,43 +70,6 @@ cdef enum:
     KIND_OTHER = 3
 
 
-cdef inline int reserve_levels(RawSide* side, Py_ssize_t needed) except -1:
-    cdef Py_ssize_t wanted
-    cdef void* grown
-    if needed <= side.capacity:
-        return 0
-    wanted = max(needed, 2 * side.capacity, 64)
-    grown = realloc(side.levels, wanted * sizeof(RawLevel))
-    if grown == NULL:
-        raise MemoryError()
-    side.levels = <RawLevel*>grown
-    side.capacity = wanted
-    return 0
-
-
-cdef str _text(bytes raw, bint escaped):
-    if escaped:
-        import json
-        try:
-            return json.loads(b'"' + raw + b'"')
-        except ValueError:
-            raise MalformedMessageError(f"bad escape in {raw!r}") from None
-    return raw.decode("utf-8", "replace")
-
-
-cdef object _rows(const RawSide* side):
-    out = np.empty((side.n, 2), dtype=np.float64)
-    cdef double[:, ::1] view = out
-    cdef Py_ssize_t i
-    for i in range(side.n):
-        if side.levels[i].price_scale <= 22:
-            view[i, 0] = side.levels[i].price_mantissa / POW10_DOUBLE[side.levels[i].price_scale]
-        else:
-            view[i, 0] = side.levels[i].price_mantissa / 10.0 ** side.levels[i].price_scale
-        view[i, 1] = side.levels[i].size
-    return out
-
-
 cdef class DepthMessage:
     """A reusable decoder for Binance order-book messages, from raw ``bytes`` or ``str``.
 
@@ -130,7 +89,7 @@ cdef class DepthMessage:
     Malformed text raises :class:`~tradecost.errors.MalformedMessageError` naming the byte.
     """
 
-    cdef BookMessage _levels
+    cdef BookLevels _levels
     cdef readonly str kind
     cdef readonly str symbol
     cdef readonly int64_t first_update_id
@@ -143,7 +102,7 @@ cdef class DepthMessage:
     cdef bytes _symbol_raw
 
     def __cinit__(self):
-        self._levels = BookMessage()
+        self._levels = BookLevels()
         self._kind = KIND_NONE
         self.kind = ""
         self.symbol = ""
@@ -163,11 +122,11 @@ cdef class DepthMessage:
 
     def bids(self):
         """The bid levels as a (k, 2) float64 array [price, size], in message order."""
-        return _rows(&self._levels._bids)
+        return raw_rows(&self._levels._bids)
 
     def asks(self):
         """The ask levels as a (k, 2) float64 array [price, size], in message order."""
-        return _rows(&self._levels._asks)
+        return raw_rows(&self._levels._asks)
 
     def __repr__(self):
         if self._kind == KIND_NONE:
@@ -314,22 +273,18 @@ cdef class DepthMessage:
 
     cdef int _decode_object(self, Cursor* c, int depth) except -1:
         """One JSON object: the envelope (depth 0) or a payload (depth 0 or, in "data", 1)."""
+        cdef int member
         cdef const unsigned char* key = NULL
         cdef const unsigned char* s = NULL
         cdef Py_ssize_t key_length = 0, n = 0
         cdef bint escaped = False
         cdef int64_t value = 0
         cdef unsigned char first
-        if expect(c, c'{', "expected a JSON object") != OK:
-            return E_SYNTAX
-        skip_whitespace(c)
-        if c.p < c.end and c.p[0] == c'}':
-            c.p += 1
-            return OK
+        member = open_container(c, c'{', c'}', "expected a JSON object")
+        if member != MORE:
+            return member
         while True:
-            if scan_string(c, &key, &key_length, &escaped) != OK:
-                return E_SYNTAX
-            if expect(c, c':', "expected ':' after a key") != OK:
+            if scan_key(c, &key, &key_length, &escaped) != OK:
                 return E_SYNTAX
             first = key[0] if key_length > 0 else 0
             if key_length == 1 and not escaped:
@@ -362,12 +317,11 @@ cdef class DepthMessage:
                     if c.p < c.end and c.p[0] == c'"':
                         if scan_string(c, &s, &n, &escaped) != OK:
                             return E_SYNTAX
-                        if (n != len(self._symbol_raw)
-                                or memcmp(s, PyBytes_AS_STRING(self._symbol_raw), n) != 0):
+                        if not same_bytes(s, n, self._symbol_raw):
                             # Cache the raw bytes only once they decoded: a bad escape must
                             # fail again next time, not reuse the previous symbol.
                             raw_symbol = PyBytes_FromStringAndSize(<const char*>s, n)
-                            self.symbol = _text(raw_symbol, escaped)
+                            self.symbol = json_text(raw_symbol, escaped)
                             self._symbol_raw = raw_symbol
                         self._flags |= HAS_SYMBOL
                     elif skip_value(c, depth + 1) != OK:
@@ -402,15 +356,9 @@ cdef class DepthMessage:
                         return E_SYNTAX
             elif skip_value(c, depth + 1) != OK:
                 return E_SYNTAX
-            skip_whitespace(c)
-            if c.p < c.end and c.p[0] == c',':
-                c.p += 1
-                continue
-            if c.p < c.end and c.p[0] == c'}':
-                c.p += 1
-                return OK
-            c.error = "expected ',' or '}'"
-            return E_SYNTAX
+            member = next_member(c, c'}', "expected ',' or '}'")
+            if member != MORE:
+                return member
 
     cdef int _level_list(self, Cursor* c, bint bids, int flag) except -1:
         """A list of [price, size] levels, or (bookTicker's "b": "0.1") a value to skip."""
@@ -422,61 +370,4 @@ cdef class DepthMessage:
             c.error = "the same level list twice"
             return E_SYNTAX
         self._flags |= flag
-        return self._levels_into(c, &self._levels._bids if bids else &self._levels._asks)
-
-    cdef int _levels_into(self, Cursor* c, RawSide* side) except -1:
-        cdef const unsigned char* s = NULL
-        cdef Py_ssize_t n = 0
-        cdef RawLevel* level
-        cdef int64_t mantissa = 0
-        cdef int scale = 0, status = 0
-        cdef double value = 0.0
-        side.n = 0
-        c.p += 1  # the '['
-        skip_whitespace(c)
-        if c.p < c.end and c.p[0] == c']':
-            c.p += 1
-            return OK
-        while True:
-            if side.n == side.capacity:
-                reserve_levels(side, side.n + 1)
-            level = &side.levels[side.n]
-            if expect(c, c'[', "a level must be an array [price, quantity]") != OK:
-                return E_SYNTAX
-            s = c.p
-            status = fast_decimal(c, &mantissa, &scale, &value)
-            if status == FALLBACK:
-                if scan_number_token(c, &s, &n) != OK:
-                    return E_SYNTAX
-                status = parse_decimal(s, n, &mantissa, &scale, &value)
-            if status != OK or mantissa == 0:
-                c.p = s
-                c.error = ("a price must be a positive decimal" if status != E_DIGITS
-                           else "a price with too many digits")
-                return E_SYNTAX
-            level.price_mantissa = mantissa
-            level.price_scale = <int8_t>scale
-            if expect(c, c',', "a level needs a quantity after the price") != OK:
-                return E_SYNTAX
-            s = c.p
-            status = fast_decimal(c, &mantissa, &scale, &value)
-            if status == FALLBACK:
-                if scan_number_token(c, &s, &n) != OK:
-                    return E_SYNTAX
-                status = parse_decimal(s, n, &mantissa, &scale, &value)
-            if status != OK:
-                c.p = s
-                c.error = ("a quantity must be a non-negative decimal" if status != E_DIGITS
-                           else "a quantity with too many digits")
-                return E_SYNTAX
-            level.size_mantissa = mantissa
-            level.size_scale = <int8_t>scale
-            level.size = value
-            if skip_rest_of_level(c) != OK:
-                return E_SYNTAX
-            side.n += 1
-            skip_whitespace(c)
-            if c.p < c.end and c.p[0] == c',':
-                c.p += 1
-                continue
-            return expect(c, c']', "expected ',' or ']' in a level list")
+        return scan_levels(c, &self._levels._bids if bids else &self._levels._asks, True)

@@ -3,15 +3,16 @@
 Source: ``GET /api/v3/exchangeInfo`` (spot) and ``GET /fapi/v1/exchangeInfo`` (USDⓈ-M); each
 symbol's ``PRICE_FILTER.tickSize`` is the price grid and ``LOT_SIZE.stepSize`` / ``minQty`` the
 quantity grid, in base units (Binance spot and USDⓈ-M books are quoted in base units, so no
-contract conversion applies). Records are :class:`~tradecost.feeds.okx.instruments.Instrument`
-(the library's one instrument type): ``inst_type`` ``"SPOT"``, ``"SWAP"`` (perpetual) or
-``"FUTURES"`` (dated), ``lot_size`` = step size, ``min_size`` = minimum quantity.
+contract conversion applies). Records are the venue-neutral
+:class:`~tradecost.instruments.Instrument` (``venue="binance"``): ``inst_type`` ``"SPOT"``,
+``"SWAP"`` (perpetual) or ``"FUTURES"`` (dated), ``lot_size`` = step size, ``min_size`` = minimum
+quantity.
 
 A trimmed copy of 2021 responses (TRADING symbols quoted in USDT, USDC, BTC, ETH, BNB, FDUSD or
 EUR; USDⓈ-M perpetuals) is bundled as ``tradecost/data/binance_exchange_info.json`` in the same
-format (built by ``scripts/build_binance_instruments.py``). Tick sizes change over time (BTCUSDT
-on USDⓈ-M went from 0.01 to 0.10), so the feed fetches the live list and uses the bundle only
-when the exchange cannot be reached.
+format (built by ``scripts/build_binance_instruments.py``). Tick sizes change over time (BTCUSDT on
+USDⓈ-M went from 0.01 to 0.10), so the feed fetches the live list and uses the bundle only when the
+exchange cannot be reached.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 from tradecost.errors import FeedError, InvalidInputError, UnknownSymbolError
 from tradecost.feeds.binance.spec import market_spec
-from tradecost.feeds.okx.instruments import Instrument
+from tradecost.instruments import Instrument
 
 __all__ = [
     "bundled_binance_instruments",
@@ -77,6 +78,7 @@ def instrument_from_binance(row: Mapping[str, Any], market: str) -> Instrument:
         quote_ccy=str(row.get("quoteAsset", "")),
         settle_ccy=str(row.get("marginAsset", "")) if market != "spot" else "",
         state=str(row.get("status", "TRADING")).lower(),
+        venue="binance",
     )
 
 

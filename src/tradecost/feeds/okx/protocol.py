@@ -168,7 +168,7 @@ def _default_book_factory(instrument: Instrument) -> Any:
 
 
 def _default_decoder() -> Any:
-    from tradecost._book import BookMessage
+    from tradecost.feeds.okx._decoder import BookMessage
 
     return BookMessage()
 
