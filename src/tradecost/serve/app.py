@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from collections.abc import Callable
 from importlib import resources
 from typing import Annotated, Any, Literal
@@ -22,7 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from tradecost.errors import InvalidInputError, TradecostError
 from tradecost.serve.hub import Hub, OrderSpec
-from tradecost.serve.schemas import BookTop, ErrorBody, Estimate, Health, StreamInfo
+from tradecost.serve.schemas import BookTop, ErrorBody, Estimate, Health, StreamInfo, json_safe
 
 #: at most this many live updates a second to any one client
 MAX_PUSH_HZ = 4.0
@@ -107,7 +106,7 @@ def health(hub: HubDep, request: Request) -> dict[str, Any]:
     pairs = request.app.state.pairs
     if pairs is not None:
         out["pairs"] = pairs.status()
-    safe: dict[str, Any] = _json_safe(out)
+    safe: dict[str, Any] = json_safe(out)
     return safe
 
 
@@ -207,27 +206,17 @@ def _message(
         {"exchange": stream["exchange"], "symbol": stream["symbol"]} for stream in health["streams"]
     ]
     out["alerts"] = list(hub.alerts)
-    text = json.dumps(_json_safe(out), allow_nan=False)
+    text = json.dumps(json_safe(out), allow_nan=False)
     parts = [text[:-1]]
     for name, build in sections.items():
         value = build(hub)
         held = cache.get(name)
         if held is None or held[0] is not value:
-            held = (value, json.dumps(_json_safe(value), allow_nan=False))
+            held = (value, json.dumps(json_safe(value), allow_nan=False))
             cache[name] = held
         parts.append(f", {json.dumps(name)}: {held[1]}")
     parts.append("}")
     return "".join(parts)
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    return value
 
 
 def static_dir() -> str:

@@ -27,6 +27,7 @@ from tradecost.serve.schemas import (
     TradeRow,
     TradesResponse,
     UploadResult,
+    json_safe,
 )
 
 #: the largest OHLC upload accepted, bytes (a day of 1 s bars is about 5 MB)
@@ -257,7 +258,6 @@ def pairs(service: PairsDep) -> dict[str, Any]:
     payload = service.payload
     if payload is None:
         raise HTTPException(503, "no pairs analytics yet: waiting for the first bars")
-    from tradecost.serve.app import _json_safe
 
     out = {
         "exchange": payload["exchange"],
@@ -276,7 +276,7 @@ def pairs(service: PairsDep) -> dict[str, Any]:
         "position": payload["position"],
         "action": payload["action"],
     }
-    safe: dict[str, Any] = _json_safe(out)
+    safe: dict[str, Any] = json_safe(out)
     return safe
 
 
@@ -290,9 +290,8 @@ def alerts(
     items: list[dict[str, Any]] = list(service.alerts)
     if since_ms is not None:
         items = [item for item in items if item["ts_ms"] > since_ms]
-    from tradecost.serve.app import _json_safe
 
-    safe: list[dict[str, Any]] = _json_safe(items)
+    safe: list[dict[str, Any]] = json_safe(items)
     return safe
 
 
