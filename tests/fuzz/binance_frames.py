@@ -36,7 +36,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,17 @@ import numpy as np
 import tradecost as tc
 from tests.binance.reference import ReferenceBook
 from tests.fuzz import frames as okx
-from tests.fuzz.frames import Bare, Pairs, dump
+from tests.fuzz.frames import (  # the JSON reading rules both reference decoders share
+    ESCAPED_KEY,
+    Bare,
+    Pairs,
+    Rejected,
+    Unjudged,
+    _constant,
+    _decimal,
+    _pairs,
+    dump,
+)
 from tradecost.feeds.binance._depth import DepthMessage
 
 TICK = Decimal("0.01")
@@ -275,42 +285,10 @@ def random_frame(rng: random.Random) -> bytes:
 # --------------------------------------------------------------------------------------------
 
 
-class Unjudged(Exception):
-    """The reference cannot say what the frame means."""
-
-
-class Rejected(Exception):
-    """The reference decoder rejects the frame."""
-
-
-ESCAPED_KEY = re.compile(rb'"(?:[^"\\]|\\.)*\\(?:[^"\\]|\\.)*"\s*:')
 ESCAPED_EVENT = re.compile(rb'"e"\s*:\s*"(?:[^"\\]|\\.)*\\')
 PAYLOAD_KEYS = {"e", "E", "T", "s", "U", "u", "pu", "b", "a", "bids", "asks", "lastUpdateId"}
 INTEGER_KEYS = ("U", "u", "pu", "E", "T", "lastUpdateId")
 LEVEL_KEYS = ("b", "a", "bids", "asks")
-
-
-def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in items]
-    if len(set(keys)) != len(keys):
-        raise Unjudged("duplicate keys")
-    return dict(items)
-
-
-def _constant(name: str) -> Any:
-    raise Unjudged(f"{name} is not JSON")
-
-
-def _decimal(value: Any, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, Decimal)):
-        raise Rejected(f"{what} {value!r} is not a number")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise Rejected(f"{what} {value!r} is not a number") from None
-    if not number.is_finite():
-        raise Rejected(f"{what} {value!r} is not finite")
-    return number
 
 
 def _integer(value: Any, what: str) -> int:
