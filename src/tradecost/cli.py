@@ -13,7 +13,8 @@ from typing import Any, NoReturn
 from tradecost import simulate
 from tradecost.errors import InvalidInputError, TradecostError
 from tradecost.feeds.okx.client import OKX_PUBLIC_URL
-from tradecost.feeds.okx.protocol import BOOK_CHANNELS, BookEvent, OKXProtocol, TradeEvent
+from tradecost.feeds.okx.protocol import BookEvent, OKXProtocol, TradeEvent
+from tradecost.feeds.okx.spec import BOOK_CHANNELS
 from tradecost.pairs import cli as pairs_cli
 from tradecost.record import record, recording_instruments, timed_frames
 from tradecost.store import cli as store_cli

@@ -20,12 +20,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
-
 from tradecost.errors import InvalidInputError
+from tradecost.feeds.okx import spec
 from tradecost.feeds.okx.instruments import bundled_instruments
-from tradecost.feeds.okx.protocol import BOOK_CHANNELS
 from tradecost.instruments import Instrument
 
 
@@ -78,27 +75,36 @@ def read_recording(path: str | Path) -> Iterator[tuple[int | None, str | bytes]]
     if not path.exists():
         raise InvalidInputError(f"no recording at {path}")
     with _open_text(path) as lines:
-        for number, line in enumerate(lines, 1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            if line.startswith('{"local_ts_ns"'):
-                entry = json.loads(line)
-                if "frame_b64" in entry:
-                    yield int(entry["local_ts_ns"]), base64.b64decode(entry["frame_b64"])
-                else:
-                    yield int(entry["local_ts_ns"]), str(entry["frame"])
-            elif line.startswith(("{", "[")):
-                yield None, line
+        yield from read_lines(lines, str(path))
+
+
+def read_lines(
+    lines: Iterable[str], where: str = "recording"
+) -> Iterator[tuple[int | None, str | bytes]]:
+    """The capture reader: ``(local_ts_ns or None, frame)`` from the lines of a recording
+    (module docstring: the three formats). Blank lines and cryptofeed's connect/send lines are
+    skipped; ``where`` names the source in errors."""
+    for number, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        if line.startswith('{"local_ts_ns"'):
+            entry = json.loads(line)
+            if "frame_b64" in entry:
+                yield int(entry["local_ts_ns"]), base64.b64decode(entry["frame_b64"])
             else:
-                head, sep, rest = line.partition(": ")
-                try:
-                    seconds = float(head)
-                except ValueError:
-                    continue  # cryptofeed's "<url> <-> ts" connect and "<url> <- ts: sent" lines
-                if not sep:
-                    raise InvalidInputError(f"{path}:{number}: unrecognised recording line")
-                yield int(seconds * 1e9), rest
+                yield int(entry["local_ts_ns"]), str(entry["frame"])
+        elif line.startswith(("{", "[")):
+            yield None, line
+        else:
+            head, sep, rest = line.partition(": ")
+            try:
+                seconds = float(head)
+            except ValueError:
+                continue  # cryptofeed's "<url> <-> ts" connect and "<url> <- ts: sent" lines
+            if not sep:
+                raise InvalidInputError(f"{where}:{number}: unrecognised recording line")
+            yield int(seconds * 1e9), rest
 
 
 def timed_frames(path: str | Path) -> list[tuple[int, str | bytes]]:
@@ -125,22 +131,21 @@ def recording_instruments(
         except ValueError:
             continue
         arg = push.get("arg") if isinstance(push, dict) else None
-        if not isinstance(arg, dict) or arg.get("channel") not in BOOK_CHANNELS:
+        if not isinstance(arg, dict) or arg.get("channel") not in spec.BOOK_CHANNELS:
             continue
         if "data" not in push:
             continue
         channel = channel or str(arg["channel"])
         inst_id = str(arg["instId"])
         for side in ("bids", "asks"):
-            for row in push["data"][0].get(side, []):
-                places = len(row[0].partition(".")[2])
-                decimals[inst_id] = max(decimals.get(inst_id, 0), places)
+            places = spec.max_price_decimals(push["data"][0].get(side, []))
+            decimals[inst_id] = max(decimals.get(inst_id, 0), places)
     instruments: dict[str, Instrument] = {}
     for inst_id, places in decimals.items():
         if inst_id in known:
             instruments[inst_id] = known[inst_id]
         else:
-            tick = Decimal(1).scaleb(-places)
+            tick = spec.tick_for_decimals(places)
             instruments[inst_id] = Instrument(inst_id, "SPOT", tick, Decimal("1e-8"), Decimal(0))
     return channel, instruments
 
@@ -161,6 +166,9 @@ async def record(
     closes. Sends text ``ping`` after ``ping_interval`` s of silence (OKX keep-alive). Returns the
     number of frames written.
     """
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
     writer = RecordingWriter(path)
     loop = asyncio.get_running_loop()
     deadline = None if duration is None else loop.time() + duration

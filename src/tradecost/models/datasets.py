@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,6 +34,7 @@ import numpy.typing as npt
 
 from tradecost._book import OrderBook, walk_book
 from tradecost.errors import InvalidInputError, MalformedMessageError, TradecostError
+from tradecost.feeds.okx import spec
 from tradecost.feeds.okx._decoder import BookMessage
 from tradecost.models.features import (
     MARKET_FEATURES,
@@ -42,6 +42,7 @@ from tradecost.models.features import (
     N_MARKET_FEATURES,
     FeatureExtractor,
 )
+from tradecost.record import read_recording
 
 __all__ = [
     "DatasetBuilder",
@@ -380,7 +381,7 @@ class DatasetBuilder:
                 self.inst_id = message.inst_id
             elif message.inst_id != self.inst_id:
                 return
-            now = ts_ns if ts_ns is not None else message.ts * 1_000_000
+            now = ts_ns if ts_ns is not None else spec.ms_to_ns(message.ts)
             self._advance(now)
             if message.action == "snapshot":
                 self._synced = True
@@ -406,17 +407,18 @@ class DatasetBuilder:
                 return
             for trade in trades:
                 try:
-                    now = ts_ns if ts_ns is not None else int(trade["ts"]) * 1_000_000
+                    # size: contracts -> base units with the contract value
+                    event = spec.parse_trade(message.inst_id, trade, 0, self.contract_value)
+                    now = ts_ns if ts_ns is not None else event.exch_ts
                     tick = self.book.price_to_ticks(trade["px"])
-                    size = float(trade["sz"]) * self.contract_value  # contracts -> base units
-                    aggressor = 1 if trade["side"] == "buy" else -1
                 except (KeyError, ValueError, TypeError, TradecostError):
                     self.bad_frames += 1
                     continue
+                aggressor = 1 if event.side == "buy" else -1
                 self._advance(now)
-                for order_id, fill_ns in self._labeller.on_trade(now, tick, size, aggressor):
+                for order_id, fill_ns in self._labeller.on_trade(now, tick, event.size, aggressor):
                     self._finish_limit(order_id, fill_ns)
-                self.extractor.update_trade(now, float(trade["px"]), size, aggressor)
+                self.extractor.update_trade(now, event.price, event.size, aggressor)
             self.frames += 1
 
     def feed_all(self, frames: Iterable[tuple[int | None, str | bytes]]) -> DatasetBuilder:
@@ -587,18 +589,11 @@ def frames_from_market(
 
 
 def frames_from_file(path: str | Path) -> Iterator[tuple[int | None, str]]:
-    """Frames of a recording: one raw frame per line, or cryptofeed-style
-    ``<receive_ts>: <raw json>`` lines (connection lines are skipped). Times are the frames'
-    own ``ts`` (exchange time)."""
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            brace = line.find("{")
-            if brace < 0 or line.startswith("wss://"):
-                continue
-            yield None, line[brace:].rstrip("\n")
-
-
-_PRICE = re.compile(r'\[\s*"(-?\d+(?:\.(\d+))?)"')
+    """Frames of a recording in any format :func:`tradecost.record.read_recording` reads (raw
+    frames one per line, cryptofeed-style ``<receive_ts>: <raw json>`` lines, tradecost's own
+    recordings). Times are None: the frames' own ``ts`` (exchange time) is used."""
+    for _, frame in read_recording(path):
+        yield None, frame.decode() if isinstance(frame, bytes) else frame
 
 
 def infer_tick_size(frames: Iterable[tuple[int | None, str]], inst_id: str | None = None) -> str:
@@ -606,10 +601,18 @@ def infer_tick_size(frames: Iterable[tuple[int | None, str]], inst_id: str | Non
     most decimals of any price in the first book snapshot (a multiple of the true tick, so every
     price is on the grid)."""
     for _, raw in frames:
-        if '"action":"snapshot"' not in raw.replace(" ", ""):
+        try:
+            push = json.loads(raw)
+            arg, data = push["arg"], push["data"][0]
+        except (ValueError, KeyError, IndexError, TypeError):
             continue
-        if inst_id is not None and f'"instId":"{inst_id}"' not in raw.replace(" ", ""):
+        if push.get("action") != "snapshot":
             continue
-        decimals = max((len(m.group(2) or "") for m in _PRICE.finditer(raw)), default=0)
-        return "1" if decimals == 0 else "0." + "0" * (decimals - 1) + "1"
+        if inst_id is not None and arg.get("instId") != inst_id:
+            continue
+        decimals = max(
+            spec.max_price_decimals(data.get("bids", [])),
+            spec.max_price_decimals(data.get("asks", [])),
+        )
+        return format(spec.tick_for_decimals(decimals), "f")
     raise InvalidInputError("no book snapshot in the source: cannot infer the tick size")

@@ -37,9 +37,7 @@ frames (``str``/``bytes``), an iterable of ``(local_ts_ns, frame)`` pairs (a rec
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import hmac
 import itertools
 import json
@@ -58,18 +56,20 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from tradecost.errors import InvalidInputError
+from tradecost.feeds.okx import spec
 from tradecost.instruments import Instrument
 from tradecost.sim.levels import LevelBook, Row
 
-INCREMENTAL_CHANNELS = {"books": 400, "books-l2-tbt": 400, "books50-l2-tbt": 50}
-SNAPSHOT_CHANNELS = {"books5": 5, "bbo-tbt": 1}
-BOOK_CHANNELS = {**INCREMENTAL_CHANNELS, **SNAPSHOT_CHANNELS}
-LOGIN_CHANNELS = frozenset({"books-l2-tbt", "books50-l2-tbt"})
-CHANNELS = frozenset(BOOK_CHANNELS) | {"trades"}
+# channel → depth (levels per side), and the channel sets, as in the OKX spec module
+INCREMENTAL_CHANNELS = spec.INCREMENTAL_DEPTH
+SNAPSHOT_CHANNELS = spec.SNAPSHOT_DEPTH
+BOOK_CHANNELS = spec.BOOK_DEPTH
+LOGIN_CHANNELS = spec.LOGIN_CHANNELS
+CHANNELS = spec.CHANNELS
 FRAME_FAULTS = frozenset({"drop", "duplicate", "reorder", "corrupt_checksum"})
 IMMEDIATE_FAULTS = frozenset({"garbage", "disconnect", "stall", "heartbeat"})
 FAULTS = FRAME_FAULTS | IMMEDIATE_FAULTS | {"reset"}
-WS_PATH = "/ws/v5/public"
+WS_PATH = spec.WS_PUBLIC_PATH
 RELAY_PATH = "/ws/l2-orderbook/okx/"
 GARBAGE_FRAMES = ("}{ not json", '{"arg":{"channel":"books","instId":', "\x00\xff", "[1,2,3]")
 
@@ -746,20 +746,20 @@ class SimulatedExchange:
             args = request.get("args")
             req_id = request.get("id")
         except (ValueError, KeyError, TypeError, AttributeError):
-            await self._error(session, "60012", f"Invalid request: {text}", None)
+            await self._error(session, spec.INVALID_REQUEST, f"Invalid request: {text}", None)
             return
         if op == "login":
             await self._login(session, args, req_id)
             return
         if op not in ("subscribe", "unsubscribe"):
-            await self._error(session, "60019", f"Invalid op: {op}", req_id)
+            await self._error(session, spec.INVALID_OP, f"Invalid op: {op}", req_id)
             return
         if not isinstance(args, list) or not args:
-            await self._error(session, "60012", f"Invalid request: {text}", req_id)
+            await self._error(session, spec.INVALID_REQUEST, f"Invalid request: {text}", req_id)
             return
         for arg in args:
             if not isinstance(arg, dict) or "channel" not in arg:
-                await self._error(session, "60012", f"Invalid request: {text}", req_id)
+                await self._error(session, spec.INVALID_REQUEST, f"Invalid request: {text}", req_id)
                 continue
             channel, inst_id = str(arg["channel"]), str(arg.get("instId", ""))
             if op == "subscribe":
@@ -785,14 +785,14 @@ class SimulatedExchange:
         if channel not in CHANNELS or (self.known_inst_ids and inst_id not in self.known_inst_ids):
             await self._error(
                 session,
-                "60018",
+                spec.NO_SUCH_CHANNEL,
                 f"Wrong URL or channel:{channel},instId:{inst_id} doesn't exist. "
                 "Please use the correct URL, channel and parameters referring to API document.",
                 req_id,
             )
             return
         if channel in LOGIN_CHANNELS and not session.logged_in:
-            await self._error(session, "60011", "Please log in", req_id)
+            await self._error(session, spec.LOGIN_REQUIRED, "Please log in", req_id)
             return
         deep = {"books", "books50-l2-tbt"}
         others = {ch for ch, inst in session.subs if inst == inst_id}
@@ -802,7 +802,7 @@ class SimulatedExchange:
             name = channel if channel != "books-l2-tbt" else sorted(others & deep)[0]
             await self._error(
                 session,
-                "64004",
+                spec.CHANNEL_CONFLICT,
                 f"Subscribe to both {name} and books-l2-tbt for {inst_id} is not allowed",
                 req_id,
             )
@@ -837,19 +837,15 @@ class SimulatedExchange:
             key, passphrase = str(arg["apiKey"]), str(arg["passphrase"])
             stamp, sign = str(arg["timestamp"]), str(arg["sign"])
             secret, expected_passphrase = self.credentials[key]
-            expected = base64.b64encode(
-                hmac.new(
-                    secret.encode(), (stamp + "GET/users/self/verify").encode(), hashlib.sha256
-                ).digest()
-            ).decode()
-            fresh = abs(time.time() - float(stamp)) <= 30.0
+            expected = spec.login_sign(secret, stamp)
+            fresh = abs(time.time() - float(stamp)) <= spec.LOGIN_WINDOW_S
         except (ValueError, KeyError, TypeError):
-            await self._error(session, "60009", "Login failed.", req_id)
+            await self._error(session, spec.LOGIN_FAILED, "Login failed.", req_id)
             return
         if not (
             fresh and hmac.compare_digest(sign, expected) and passphrase == expected_passphrase
         ):
-            await self._error(session, "60009", "Login failed.", req_id)
+            await self._error(session, spec.LOGIN_FAILED, "Login failed.", req_id)
             return
         session.logged_in = True
         reply: dict[str, Any] = {
@@ -867,7 +863,7 @@ class SimulatedExchange:
         if url.path in (WS_PATH,) or url.path.startswith(RELAY_PATH):
             return None
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
-        if url.path == "/api/v5/market/books":
+        if url.path == spec.REST_BOOKS_PATH:
             body = self._rest_books(query)
         elif url.path == "/api/v5/public/instruments":
             inst_type = query.get("instType", "")

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tradecost.errors import InvalidInputError
+from tradecost.feeds.okx.spec import INCREMENTAL_CHANNELS, TRADES_CHANNEL, parse_trade
+from tradecost.record import read_lines
 from tradecost.sim.facts import hill_tail_exponent
 
 if TYPE_CHECKING:
@@ -81,15 +83,9 @@ class CaptureStatistics:
 
 
 def _frames(lines: Iterable[str], inst_id: str) -> Iterable[dict[str, Any]]:
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        brace = line.find("{")
-        if brace < 0 or line.startswith("wss://"):
-            continue  # connection lines of a cryptofeed capture
+    for _, frame in read_lines(lines):
         try:
-            message = json.loads(line[brace:])
+            message = json.loads(frame)
         except ValueError:
             continue
         arg = message.get("arg", {}) if isinstance(message, dict) else {}
@@ -111,19 +107,21 @@ def measure_capture(
     window: list[float] = []
     mids: list[float] = []
     times: list[int] = []
-    orders: dict[tuple[str, str], float] = {}
+    orders: dict[tuple[int, str], float] = {}
     by_distance = np.zeros(8001)
     prints = 0
     have_snapshot = False
     for message in _frames(lines, inst_id):
         channel = message["arg"]["channel"]
-        if channel == "trades":
+        if channel == TRADES_CHANNEL:
             for trade in message["data"]:
-                key = (trade["ts"], trade["side"])
-                orders[key] = orders.get(key, 0.0) + float(trade["sz"])
+                # sizes in book units, as the book's levels below
+                event = parse_trade(inst_id, trade, 0)
+                key = (event.exch_ts, event.side)
+                orders[key] = orders.get(key, 0.0) + event.contracts
                 prints += 1
             continue
-        if channel not in ("books", "books-l2-tbt", "books50-l2-tbt"):
+        if channel not in INCREMENTAL_CHANNELS:
             continue
         data = message["data"][0]
         if message.get("action") == "snapshot":

@@ -36,9 +36,9 @@ from tradecost.feeds.binance.instruments import (
 from tradecost.feeds.binance.protocol import BinanceFeedStats, BinanceProtocol
 from tradecost.feeds.binance.spec import DEPTH_SPEEDS, market_spec, rest_base_for
 from tradecost.feeds.events import BookEvent, Event, TradeEvent
-from tradecost.feeds.okx.instruments import Instrument
 from tradecost.feeds.reconnect import Backoff, is_retryable
 from tradecost.feeds.ws import WebSocketClient, connect_websocket
+from tradecost.instruments import Instrument
 
 __all__ = ["BinanceFeed"]
 

@@ -55,7 +55,7 @@ from tradecost.feeds.binance.spec import (
     unsubscribe_request,
 )
 from tradecost.feeds.events import BookEvent, Event, TradeEvent
-from tradecost.feeds.okx.instruments import Instrument
+from tradecost.instruments import Instrument
 
 __all__ = ["BinanceFeedStats", "BinanceProtocol", "DepthState", "load_depth_decoder"]
 

@@ -32,10 +32,7 @@ counts) an already-queued event whose book has since gone out of sync.
 
 from __future__ import annotations
 
-import base64
 import enum
-import hashlib
-import hmac
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -53,19 +50,24 @@ from tradecost.errors import (
 from tradecost.feeds.events import BookEvent as BookEvent
 from tradecost.feeds.events import Event as Event
 from tradecost.feeds.events import TradeEvent as TradeEvent
-from tradecost.feeds.okx.instruments import Instrument, bundled_instrument
+from tradecost.feeds.okx.instruments import bundled_instrument
+from tradecost.feeds.okx.spec import (
+    BOOK_CHANNELS,
+    FATAL_CODES,
+    RECONNECT_NOTICE,
+    REST_BOOKS_PATH,
+    SNAPSHOT_CHANNELS,
+    TRADES_CHANNEL,
+    ms_to_ns,
+    parse_trade,
+)
+from tradecost.feeds.okx.spec import INCREMENTAL_CHANNELS as INCREMENTAL_CHANNELS
+from tradecost.feeds.okx.spec import LOGIN_CHANNELS as LOGIN_CHANNELS
+from tradecost.feeds.okx.spec import login_request as login_request
 from tradecost.feeds.relay import RelaySnapshot, parse_relay_frame
+from tradecost.instruments import Instrument
 from tradecost.latency import LatencyHistogram
 
-INCREMENTAL_CHANNELS = frozenset({"books", "books50-l2-tbt", "books-l2-tbt"})
-SNAPSHOT_CHANNELS = frozenset({"books5", "bbo-tbt"})
-BOOK_CHANNELS = INCREMENTAL_CHANNELS | SNAPSHOT_CHANNELS
-LOGIN_CHANNELS = frozenset({"books50-l2-tbt", "books-l2-tbt"})
-#: Error codes after which retrying the same request cannot succeed (OKX "Error codes / Public").
-FATAL_CODES = frozenset(
-    {"60008", "60009", "60011", "60012", "60013", "60018", "60019", "64003", "64004"}
-)
-REST_BOOKS_PATH = "/api/v5/market/books"
 MAX_BUFFERED = 20_000
 
 
@@ -171,23 +173,6 @@ def _default_decoder() -> Any:
     from tradecost.feeds.okx._decoder import BookMessage
 
     return BookMessage()
-
-
-def login_request(api_key: str, secret_key: str, passphrase: str, timestamp: str) -> str:
-    """The ``login`` op: ``sign = Base64(HMAC-SHA256(secret, ts + "GET/users/self/verify"))``.
-
-    ``timestamp`` is Unix time in seconds (OKX v5 docs, "WebSocket / Login").
-    """
-    digest = hmac.new(
-        secret_key.encode(), (timestamp + "GET/users/self/verify").encode(), hashlib.sha256
-    ).digest()
-    arg = {
-        "apiKey": api_key,
-        "passphrase": passphrase,
-        "timestamp": timestamp,
-        "sign": base64.b64encode(digest).decode(),
-    }
-    return json.dumps({"op": "login", "args": [arg]}, separators=(",", ":"))
 
 
 class OKXProtocol:
@@ -384,7 +369,7 @@ class OKXProtocol:
         if kind == "event":
             self._on_event(frame, local_ts)
             return []
-        if msg.channel == "trades" and self.trades:
+        if msg.channel == TRADES_CHANNEL and self.trades:
             return self._on_trades(frame, local_ts)
         stats.ignored += 1
         return []
@@ -401,7 +386,7 @@ class OKXProtocol:
                 raise ValueError(f"code {reply.get('code')}: {reply.get('msg')}")
             data = reply["data"][0]
             bids, asks, snap_seq = data["bids"], data["asks"], int(data["seqId"])
-            exch_ts = int(data.get("ts") or 0) * 1_000_000
+            exch_ts = ms_to_ns(data.get("ts") or 0)
         except (ValueError, KeyError, IndexError, TypeError):
             self.stats.bad_frames += 1
             self._ask_rest(stream)
@@ -437,7 +422,7 @@ class OKXProtocol:
             msg.decode(raw)
             if not self._apply_live(stream, msg, local_ts):
                 return []
-            exch_ts = msg.ts * 1_000_000
+            exch_ts = ms_to_ns(msg.ts)
         self.stats.book_updates += 1
         return [
             BookEvent(
@@ -487,7 +472,7 @@ class OKXProtocol:
                 stream.inst_id,
                 stream.channel,
                 stream.book,
-                msg.ts * 1_000_000,
+                ms_to_ns(msg.ts),
                 local_ts,
                 stream.last_seq_id,
                 action,
@@ -634,7 +619,7 @@ class OKXProtocol:
                 self._resync(stream, local_ts)
         elif event == "notice":
             self.stats.notices += 1
-            if str(reply.get("code")) == "64008":
+            if str(reply.get("code")) == RECONNECT_NOTICE:
                 self.reconnect_requested = True
 
     def _on_trades(self, frame: str | bytes, local_ts: int) -> list[Event]:
@@ -645,19 +630,7 @@ class OKXProtocol:
             stream = self.streams[inst_id]
             events: list[Event] = []
             for row in rows:
-                price, contracts = float(row["px"]), float(row["sz"])
-                events.append(
-                    TradeEvent(
-                        inst_id,
-                        str(row.get("tradeId", "")),
-                        price,
-                        stream.instrument.to_base(contracts, price),
-                        str(row["side"]),
-                        int(row["ts"]) * 1_000_000,
-                        local_ts,
-                        contracts,
-                    )
-                )
+                events.append(parse_trade(inst_id, row, local_ts, stream.instrument.to_base))
         except (ValueError, KeyError, TypeError, InvalidInputError):
             self.stats.bad_frames += 1
             return []
