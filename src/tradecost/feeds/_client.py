@@ -86,18 +86,32 @@ class FeedClient(Generic[P]):
     _NAME = "feed"
 
     stats: Any
-    clock: Callable[[], int]
-    sleep: Callable[[float], Awaitable[None]]
-    backoff: Backoff
-    max_reconnects: int | None
-    open_timeout: float
-    ssl: ssl_module.SSLContext | None
-    on_event: Callable[[Event], None] | None
-    links: list[Link[P]]
 
-    def _init_client(self, trade_queue: int) -> None:
-        """The shared state (called by the venue's ``__init__`` after its own attributes)."""
-        self.links = []
+    def _init_client(
+        self,
+        *,
+        open_timeout: float,
+        rest_timeout: float,
+        backoff: Backoff | None,
+        max_reconnects: int | None,
+        trade_queue: int,
+        clock: Callable[[], int],
+        sleep: Callable[[float], Awaitable[None]],
+        book_factory: Callable[[Any], Any] | None,
+        on_event: Callable[[Event], None] | None,
+        ssl: ssl_module.SSLContext | None,
+    ) -> None:
+        """The options and state every feed has (called by the venue's ``__init__``)."""
+        self.open_timeout = open_timeout
+        self.rest_timeout = rest_timeout
+        self.backoff = backoff or Backoff()
+        self.max_reconnects = max_reconnects
+        self.clock = clock
+        self.sleep = sleep
+        self.book_factory = book_factory
+        self.on_event = on_event
+        self.ssl = ssl
+        self.links: list[Link[P]] = []
         self.connected = asyncio.Event()
         self._pending: dict[str, BookEvent] = {}
         self._trades: deque[TradeEvent] = deque(maxlen=trade_queue)

@@ -143,20 +143,22 @@ class BinanceFeed(FeedClient[BinanceProtocol]):
         self.max_connection_age = max_connection_age
         self.rebuild_timeout = rebuild_timeout
         self.refetch_delay = refetch_delay
-        self.open_timeout = open_timeout
-        self.rest_timeout = rest_timeout
-        self.backoff = backoff or Backoff()
-        self.max_reconnects = max_reconnects
-        self.clock = clock
-        self.sleep = sleep
         self.http_get = http_get
-        self.book_factory = book_factory
-        self.on_event = on_event
-        self.ssl = ssl
         self.stats = BinanceFeedStats()
         self._books: dict[str, Any] = {}
         self._rest_attempts: dict[str, int] = {}
-        self._init_client(trade_queue)
+        self._init_client(
+            open_timeout=open_timeout,
+            rest_timeout=rest_timeout,
+            backoff=backoff,
+            max_reconnects=max_reconnects,
+            trade_queue=trade_queue,
+            clock=clock,
+            sleep=sleep,
+            book_factory=book_factory,
+            on_event=on_event,
+            ssl=ssl,
+        )
 
     # ----------------------------------------------------------------- lifecycle
 

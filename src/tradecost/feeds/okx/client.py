@@ -150,18 +150,20 @@ class OKXFeed(FeedClient[OKXProtocol]):
         self.pong_timeout = pong_timeout
         self.stale_after = stale_after
         self.resync_timeout = resync_timeout
-        self.open_timeout = open_timeout
-        self.rest_timeout = rest_timeout
-        self.backoff = backoff or Backoff()
-        self.max_reconnects = max_reconnects
-        self.clock = clock
-        self.sleep = sleep
-        self.book_factory = book_factory
         self.stats = FeedStats()
         self.protocol: OKXProtocol | None = None
-        self.on_event = on_event
-        self.ssl = ssl
-        self._init_client(trade_queue)
+        self._init_client(
+            open_timeout=open_timeout,
+            rest_timeout=rest_timeout,
+            backoff=backoff,
+            max_reconnects=max_reconnects,
+            trade_queue=trade_queue,
+            clock=clock,
+            sleep=sleep,
+            book_factory=book_factory,
+            on_event=on_event,
+            ssl=ssl,
+        )
 
     # ----------------------------------------------------------------- lifecycle
 
