@@ -12,7 +12,18 @@ than inlining it into every decoder.
 from libc.stdint cimport int8_t, int64_t, uint32_t
 from libc.stdlib cimport realloc
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.string cimport memcmp, memmove
+
+# The build stamps each extension with the hash of its sources (setup.py); ``SOURCE_HASH`` lets
+# tradecost._core tell a stale compiled module from a fresh one.
+cdef extern from *:
+    """
+    #ifndef TRADECOST_SOURCE_HASH
+    #define TRADECOST_SOURCE_HASH "unknown"
+    #endif
+    """
+    const char* TRADECOST_SOURCE_HASH
 
 from tradecost._decimal cimport (
     E_DIGITS,
@@ -132,6 +143,39 @@ cdef inline bint same_bytes(const unsigned char* s, Py_ssize_t n, bytes cached) 
     """Whether ``s[:n]`` equals ``cached``: decoders keep a string field's raw bytes so that an
     unchanged symbol costs a compare, not a new str."""
     return n == PyBytes_GET_SIZE(cached) and memcmp(s, PyBytes_AS_STRING(cached), n) == 0
+
+
+cdef inline object message_text(object raw, const char** data, Py_ssize_t* length,
+                                str venue):
+    """The decode prologue every venue decoder shares: point ``data``/``length`` at the UTF-8
+    text of ``raw`` (``bytes``, ``str``, or any contiguous byte buffer such as ``bytearray`` or
+    ``memoryview``) and return the object that keeps that text alive until decoding is done.
+
+    A ``str`` with lone surrogates has no UTF-8 text: ``MalformedMessageError`` ("malformed
+    <venue> message: ..."). Anything else that is not a byte buffer: ``TypeError``.
+    """
+    cdef const unsigned char[::1] view
+    if isinstance(raw, bytes):
+        data[0] = PyBytes_AS_STRING(<bytes>raw)
+        length[0] = PyBytes_GET_SIZE(raw)
+        return raw
+    if isinstance(raw, str):
+        try:
+            data[0] = PyUnicode_AsUTF8AndSize(raw, length)
+        except UnicodeEncodeError as error:  # lone surrogates: no UTF-8 text to scan
+            from tradecost.errors import MalformedMessageError
+            raise MalformedMessageError(f"malformed {venue} message: {error}") from None
+        return raw
+    try:
+        view = raw
+    except (TypeError, ValueError):
+        raise TypeError(f"expected bytes or str, got {type(raw).__name__}") from None
+    length[0] = view.shape[0]
+    if length[0]:
+        data[0] = <const char*>&view[0]
+    else:
+        data[0] = b""
+    return view
 
 
 # --------------------------------------------------------------------------------------------

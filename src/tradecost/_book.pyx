@@ -42,14 +42,6 @@ from tradecost.errors import (
     OffGridPriceError,
 )
 
-cdef extern from *:
-    """
-    #ifndef TRADECOST_SOURCE_HASH
-    #define TRADECOST_SOURCE_HASH "unknown"
-    #endif
-    """
-    const char* TRADECOST_SOURCE_HASH
-
 SOURCE_HASH = (<bytes>TRADECOST_SOURCE_HASH).decode("ascii")
 
 

@@ -70,6 +70,41 @@ def _estimates_table() -> str:
     )
 
 
+#: Per-bucket aggregates of raw trades and of imported bars, into the same columns.
+_TRADE_AGGREGATES = (
+    "max(price) AS high, min(price) AS low, sum(size) AS volume, "
+    "sum(price * size) AS notional, count(*) AS trades"
+)
+_BAR_AGGREGATES = (
+    "max(high) AS high, min(low) AS low, sum(volume) AS volume, "
+    "sum(notional) AS notional, sum(trades) AS trades"
+)
+
+
+def _bars_sql(table: str, aggregates: str, open_: str, close: str, order: str, n_ids: int) -> str:
+    """OHLC bars of ``table`` in buckets of ``:iv`` ns over ``[:start, :end)``, for the
+    instruments ``:i0 .. :i{n_ids-1}``: the open is the first row's ``open_`` (ties broken by
+    ``order``), the close the last row's ``close``."""
+    ids = ",".join(f":i{n}" for n in range(n_ids))
+    return f"""
+        WITH g AS (
+            SELECT ts_ns / :iv AS bucket, min(ts_ns) AS first_ts, max(ts_ns) AS last_ts,
+                   {aggregates}
+            FROM {table}
+            WHERE instrument_id IN ({ids}) AND ts_ns >= :start AND ts_ns < :end
+            GROUP BY bucket
+        )
+        SELECT bucket * :iv,
+               (SELECT {open_} FROM {table} x WHERE x.instrument_id IN ({ids})
+                AND x.ts_ns = g.first_ts ORDER BY x.{order} LIMIT 1),
+               high, low,
+               (SELECT {close} FROM {table} x WHERE x.instrument_id IN ({ids})
+                AND x.ts_ns = g.last_ts ORDER BY x.{order} DESC LIMIT 1),
+               volume, notional, trades, first_ts, last_ts
+        FROM g ORDER BY bucket
+    """
+
+
 def _time_range(start_ns: int | None, end_ns: int | None) -> tuple[int, int]:
     start = 0 if start_ns is None else int(start_ns)
     end = _INT64_MAX if end_ns is None else int(end_ns)
@@ -489,26 +524,8 @@ class TickStore:
         ids, kind, bar_intervals = self._select(symbol, exchange)
         if not ids:
             return []
-        marks = ",".join("?" * len(ids))
         if kind == "trades":
-            sql = f"""
-                WITH g AS (
-                    SELECT ts_ns / :iv AS bucket, min(ts_ns) AS first_ts, max(ts_ns) AS last_ts,
-                           max(price) AS high, min(price) AS low, sum(size) AS volume,
-                           sum(price * size) AS notional, count(*) AS trades
-                    FROM trades
-                    WHERE instrument_id IN ({marks}) AND ts_ns >= :start AND ts_ns < :end
-                    GROUP BY bucket
-                )
-                SELECT bucket * :iv,
-                       (SELECT price FROM trades t WHERE t.instrument_id IN ({marks})
-                        AND t.ts_ns = g.first_ts ORDER BY t.seq LIMIT 1),
-                       high, low,
-                       (SELECT price FROM trades t WHERE t.instrument_id IN ({marks})
-                        AND t.ts_ns = g.last_ts ORDER BY t.seq DESC LIMIT 1),
-                       volume, notional, trades, first_ts, last_ts
-                FROM g ORDER BY bucket
-            """
+            sql = _bars_sql("trades", _TRADE_AGGREGATES, "price", "price", "seq", len(ids))
         else:
             for own in bar_intervals:
                 if own is None or interval_ns % own:
@@ -516,30 +533,13 @@ class TickStore:
                         f"{symbol} holds imported {format_interval(int(own or 1))} bars: ask for a "
                         f"whole multiple of that, not {format_interval(interval_ns)}"
                     )
-            sql = f"""
-                WITH g AS (
-                    SELECT ts_ns / :iv AS bucket, min(ts_ns) AS first_ts, max(ts_ns) AS last_ts,
-                           max(high) AS high, min(low) AS low, sum(volume) AS volume,
-                           sum(notional) AS notional, sum(trades) AS trades
-                    FROM imported_bars
-                    WHERE instrument_id IN ({marks}) AND ts_ns >= :start AND ts_ns < :end
-                    GROUP BY bucket
-                )
-                SELECT bucket * :iv,
-                       (SELECT open FROM imported_bars b WHERE b.instrument_id IN ({marks})
-                        AND b.ts_ns = g.first_ts ORDER BY b.instrument_id LIMIT 1),
-                       high, low,
-                       (SELECT close FROM imported_bars b WHERE b.instrument_id IN ({marks})
-                        AND b.ts_ns = g.last_ts ORDER BY b.instrument_id DESC LIMIT 1),
-                       volume, notional, trades, first_ts, last_ts
-                FROM g ORDER BY bucket
-            """
+            sql = _bars_sql(
+                "imported_bars", _BAR_AGGREGATES, "open", "close", "instrument_id", len(ids)
+            )
+        # named and positional marks cannot mix: the ids are named ones too
         params: dict[str, int] = {"iv": interval_ns, "start": start, "end": end}
-        # named and positional marks cannot mix: spell the ids out as named ones
         for n, instrument_id in enumerate(ids):
             params[f"i{n}"] = instrument_id
-        named = ",".join(f":i{n}" for n in range(len(ids)))
-        sql = sql.replace(f"IN ({marks})", f"IN ({named})")
         rows: list[tuple[Any, ...]] = self._read(lambda c: c.execute(sql, params).fetchall())
         return rows
 

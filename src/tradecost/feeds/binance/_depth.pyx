@@ -7,14 +7,15 @@ order book's level buffers; :meth:`DepthMessage.apply` then hands them to
 changes anything, so a bad message leaves the book exactly as it was.
 """
 
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stdint cimport int64_t
 
 from tradecost._book cimport (
     BookLevels,
     OrderBook,
+    TRADECOST_SOURCE_HASH,
     json_text,
+    message_text,
     raw_rows,
     same_bytes,
     scan_levels,
@@ -34,14 +35,6 @@ from tradecost._jsonscan cimport (
 )
 
 from tradecost.errors import InvalidInputError, MalformedMessageError
-
-cdef extern from *:
-    """
-    #ifndef TRADECOST_SOURCE_HASH
-    #define TRADECOST_SOURCE_HASH "unknown"
-    #endif
-    """
-    const char* TRADECOST_SOURCE_HASH
 
 SOURCE_HASH = (<bytes>TRADECOST_SOURCE_HASH).decode("ascii")
 
@@ -144,27 +137,12 @@ cdef class DepthMessage:
     cdef int _load(self, object raw) except -1:
         cdef const char* data = NULL
         cdef Py_ssize_t length = 0
-        cdef const unsigned char[::1] view
-        if isinstance(raw, bytes):
-            data = PyBytes_AS_STRING(<bytes>raw)
-            length = PyBytes_GET_SIZE(raw)
-        elif isinstance(raw, str):
-            try:
-                data = PyUnicode_AsUTF8AndSize(raw, &length)
-            except UnicodeEncodeError as error:  # lone surrogates: no UTF-8 text to scan
-                self._kind = KIND_NONE
-                self.kind = ""
-                raise MalformedMessageError(f"malformed Binance message: {error}") from None
-        else:
-            try:
-                view = raw
-            except (TypeError, ValueError):
-                raise TypeError(f"expected bytes or str, got {type(raw).__name__}") from None
-            length = view.shape[0]
-            if length:
-                data = <const char*>&view[0]
-            else:
-                data = b""
+        try:
+            _keep_alive = message_text(raw, &data, &length, "Binance")
+        except MalformedMessageError:
+            self._kind = KIND_NONE
+            self.kind = ""
+            raise
         self._kind = KIND_NONE
         self.kind = ""
         return self._decode(<const unsigned char*>data, length)

@@ -19,15 +19,15 @@ REST snapshots and ``exchangeInfo`` go over HTTP(S) with the standard library, i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl as ssl_module
 import time
 import urllib.request
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from tradecost.errors import FeedError, InvalidInputError
+from tradecost.feeds._client import FeedClient, Link
 from tradecost.feeds.binance.instruments import (
     bundled_binance_instruments,
     parse_exchange_info,
@@ -35,9 +35,9 @@ from tradecost.feeds.binance.instruments import (
 )
 from tradecost.feeds.binance.protocol import BinanceFeedStats, BinanceProtocol
 from tradecost.feeds.binance.spec import DEPTH_SPEEDS, market_spec, rest_base_for
-from tradecost.feeds.events import BookEvent, Event, TradeEvent
-from tradecost.feeds.reconnect import Backoff, is_retryable
-from tradecost.feeds.ws import WebSocketClient, connect_websocket
+from tradecost.feeds.events import Event
+from tradecost.feeds.reconnect import Backoff
+from tradecost.feeds.ws import WebSocketClient
 from tradecost.instruments import Instrument
 
 __all__ = ["BinanceFeed"]
@@ -53,29 +53,7 @@ def _http_get(url: str, timeout: float) -> bytes:
         return body
 
 
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    """Mark the outcome of ``future`` as seen (no "exception was never retrieved" warning)."""
-    if not future.cancelled():
-        future.exception()
-
-
-class _Link:
-    """One WebSocket connection and the protocol it carries."""
-
-    def __init__(self, name: str, url: str, protocol: BinanceProtocol, silence: float | None):
-        self.name = name
-        self.url = url
-        self.protocol = protocol
-        self.silence_timeout = silence
-        self.conn: WebSocketClient | None = None
-        self.last_rx = 0.0
-        self.opened_at = 0.0
-        self.healthy = False
-        self.connections = 0
-        self.early = False  # the last close was asked for (serverShutdown, rotation)
-
-
-class BinanceFeed:
+class BinanceFeed(FeedClient[BinanceProtocol]):
     """Live Binance books and trades: ``async with BinanceFeed(["BTCUSDT"]) as feed``.
 
     ``async for event in feed`` yields :class:`~tradecost.BookEvent` (``inst_id`` the symbol,
@@ -96,6 +74,8 @@ class BinanceFeed:
     ``on_event`` receives every event in the socket's callback instead of the iteration
     (``await feed.join()`` then).
     """
+
+    _NAME = "binance-feed"
 
     def __init__(
         self,
@@ -163,36 +143,24 @@ class BinanceFeed:
         self.max_connection_age = max_connection_age
         self.rebuild_timeout = rebuild_timeout
         self.refetch_delay = refetch_delay
-        self.open_timeout = open_timeout
-        self.rest_timeout = rest_timeout
-        self.backoff = backoff or Backoff()
-        self.max_reconnects = max_reconnects
-        self.clock = clock
-        self.sleep = sleep
         self.http_get = http_get
-        self.book_factory = book_factory
-        self.on_event = on_event
-        self.ssl = ssl
         self.stats = BinanceFeedStats()
-        self.links: list[_Link] = []
-        self.connected = asyncio.Event()
-        self._pending: dict[str, BookEvent] = {}
-        self._trades: deque[TradeEvent] = deque(maxlen=trade_queue)
-        self._stale: deque[BookEvent] = deque()
-        self._wakeup = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._background: set[asyncio.Task[None]] = set()
         self._books: dict[str, Any] = {}
         self._rest_attempts: dict[str, int] = {}
+        self._init_client(
+            open_timeout=open_timeout,
+            rest_timeout=rest_timeout,
+            backoff=backoff,
+            max_reconnects=max_reconnects,
+            trade_queue=trade_queue,
+            clock=clock,
+            sleep=sleep,
+            book_factory=book_factory,
+            on_event=on_event,
+            ssl=ssl,
+        )
 
     # ----------------------------------------------------------------- lifecycle
-
-    async def __aenter__(self) -> BinanceFeed:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def start(self) -> None:
         """Check the symbols against ``exchangeInfo``, build the protocols, start the readers."""
@@ -217,8 +185,8 @@ class BinanceFeed:
                 self.symbols, self.market, depth=False, trades=True, **common
             )
             self.links = [
-                _Link("depth", self.url or self.spec.depth_url, depth_proto, self.silence_timeout),
-                _Link(
+                Link("depth", self.url or self.spec.depth_url, depth_proto, self.silence_timeout),
+                Link(
                     "trades",
                     self.trades_url or self.spec.trades_url,
                     trade_proto,
@@ -232,24 +200,10 @@ class BinanceFeed:
             default = self.spec.depth_url if self.depth else self.spec.trades_url
             url = self.url or (self.trades_url if not self.depth and self.trades_url else default)
             silence = self.silence_timeout if self.depth else self.trades_silence_timeout
-            self.links = [_Link("depth" if self.depth else "trades", url, proto, silence)]
+            self.links = [Link("depth" if self.depth else "trades", url, proto, silence)]
         for link in self.links:
             self._books.update(link.protocol.books)
-        self._tasks = [
-            asyncio.create_task(self._run(link), name=f"binance-feed-{link.name}")
-            for link in self.links
-        ]
-
-    async def close(self) -> None:
-        """Stop the readers and close the sockets."""
-        tasks = [*self._tasks, *self._background]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._background.clear()
-        self._wakeup.set()
+        self._start_readers()
 
     async def _load_instruments(self) -> dict[str, Instrument]:
         if self.instruments is not None:
@@ -277,14 +231,8 @@ class BinanceFeed:
         """True when ``symbol``'s book is in sync with the exchange right now."""
         return any(link.protocol.is_synced(symbol.upper()) for link in self.links)
 
-    async def wait_synced(self, timeout: float = 10.0) -> None:
-        """Wait until every book is in sync (``TimeoutError`` after ``timeout`` s)."""
-        if not self.depth:
-            return
-        async with asyncio.timeout(timeout):
-            while not all(self.synced(s) for s in self.symbols):
-                self._raise_if_failed()
-                await asyncio.sleep(0.002)
+    def _book_keys(self) -> list[str]:
+        return self.symbols if self.depth else []
 
     def unsubscribe(self, symbols: str | Sequence[str]) -> None:
         """Stop streaming ``symbols`` (an ``UNSUBSCRIBE`` on each connection)."""
@@ -298,157 +246,15 @@ class BinanceFeed:
         gone = {name.upper() for name in names}
         self._stale = deque(event for event in self._stale if event.inst_id not in gone)
 
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self
-
-    async def __anext__(self) -> Event:
-        pending = self._pending
-        while True:
-            if self._trades:
-                return self._trades.popleft()
-            if self._stale:
-                return self._stale.popleft()
-            while pending:
-                symbol = next(iter(pending))
-                event = pending.pop(symbol)
-                if self.synced(symbol):
-                    return event
-                self.stats.withheld += 1
-            self._raise_if_failed()
-            if not self._tasks or all(task.done() for task in self._tasks):
-                raise StopAsyncIteration
-            self._wakeup.clear()
-            await self._wakeup.wait()
-
-    async def join(self) -> None:
-        """Wait until the feed stops; raises what stopped it."""
-        if not self._tasks:
-            raise FeedError("the feed is not started: use `async with BinanceFeed(...) as feed`")
-        gathered = asyncio.gather(*self._tasks)
-        # retrieved even when the caller stops waiting (the tasks end later, at close())
-        gathered.add_done_callback(_retrieve)
-        await asyncio.shield(gathered)
-
-    def _raise_if_failed(self) -> None:
-        for task in self._tasks:
-            if task.done() and not task.cancelled():
-                exc = task.exception()
-                if exc is not None:
-                    raise exc
-
-    def _hand_on(self, events: list[Event]) -> None:
-        on_event = self.on_event
-        if on_event is not None:
-            for event in events:
-                on_event(event)
-            return
-        pending = self._pending
-        for event in events:
-            if isinstance(event, BookEvent):
-                if event.stale:
-                    # never conflated away: the consumer must learn that the book broke, even
-                    # when it is rebuilt before the consumer runs; an older fresh event of that
-                    # book is dropped (it would be withheld anyway)
-                    if pending.pop(event.inst_id, None) is not None:
-                        self.stats.withheld += 1
-                    self._stale.append(event)
-                    continue
-                if event.inst_id in pending:
-                    self.stats.conflated += 1
-                pending[event.inst_id] = event
-            else:
-                self._trades.append(event)
-        self._wakeup.set()
-
     # ----------------------------------------------------------------- reader side
-
-    async def _run(self, link: _Link) -> None:
-        attempts = 0
-        try:
-            while True:
-                attempts += 1
-                link.healthy = link.early = False
-                try:
-                    conn = await connect_websocket(
-                        link.url,
-                        lambda frame, ts: self._on_frame(link, frame, ts),
-                        on_open=lambda: self._on_open(link),
-                        clock=self.clock,
-                        open_timeout=self.open_timeout,
-                        ssl=self.ssl,
-                        on_ping=self._on_ping,
-                    )
-                    await self._serve_connection(link, conn)
-                except Exception as exc:
-                    if not is_retryable(exc):
-                        raise
-                if link.healthy:
-                    self.backoff.reset()
-                    attempts = 0
-                if self.max_reconnects is not None and attempts > self.max_reconnects:
-                    raise FeedError(f"gave up after {self.max_reconnects} reconnects")
-                if not link.early:
-                    await self.sleep(self.backoff.next_delay())
-        finally:
-            self._wakeup.set()
-
-    def _on_open(self, link: _Link) -> None:
-        link.connections += 1
-        if link.connections > 1:
-            self.stats.reconnects += 1
-        link.last_rx = link.opened_at = time.monotonic()
-        link.protocol.connection_made(self.clock())
-        self.connected.set()
 
     def _on_ping(self) -> None:
         self.stats.pings += 1
 
-    def _on_frame(self, link: _Link, frame: bytes, received_ns: int) -> None:
-        link.last_rx = time.monotonic()
-        protocol = link.protocol
-        events = protocol.receive(frame, received_ns)
-        if events:
-            link.healthy = True
-            self._hand_on(events)
-        if protocol.wants_to_send:
-            self._flush(link)
-        if protocol.wants_rest:
-            for symbol in protocol.rest_requests():
-                self._spawn(self._fetch_rest(link, symbol, 0.0))
-        if protocol.reconnect_requested and link.conn is not None:
-            link.early = True
-            link.conn.close()
+    def _request_rest(self, link: Link[BinanceProtocol], symbol: str) -> None:
+        self._spawn(self._fetch_rest(link, symbol, 0.0))
 
-    async def _serve_connection(self, link: _Link, conn: WebSocketClient) -> None:
-        link.conn = conn
-        self._flush(link)
-        watchdog = asyncio.create_task(self._watchdog(link, conn), name="binance-watchdog")
-        try:
-            await asyncio.shield(conn.closed)
-        finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
-            if not conn.closed.done():
-                conn.close()
-                if conn.transport is not None:
-                    conn.transport.close()
-            link.conn = None
-            if not any(other.conn is not None for other in self.links):
-                self.connected.clear()
-            events = link.protocol.connection_lost(self.clock())
-            if events:
-                self._hand_on(events)
-        if conn.failure is not None:
-            raise conn.failure
-
-    def _flush(self, link: _Link) -> None:
-        frames = link.protocol.data_to_send()
-        if link.conn is not None:
-            for frame in frames:
-                link.conn.send_text(frame)
-
-    async def _watchdog(self, link: _Link, conn: WebSocketClient) -> None:
+    async def _watchdog(self, link: Link[BinanceProtocol], conn: WebSocketClient) -> None:
         """Drop a silent connection; replace an old one; re-ask stalled snapshots."""
         protocol = link.protocol
         timers = [self.rebuild_timeout, self.max_connection_age]
@@ -476,12 +282,7 @@ class BinanceFeed:
                 conn.close()
                 return
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _fetch_rest(self, link: _Link, symbol: str, delay: float) -> None:
+    async def _fetch_rest(self, link: Link[BinanceProtocol], symbol: str, delay: float) -> None:
         protocol = link.protocol
         if delay > 0:
             await self.sleep(delay)

@@ -6,16 +6,17 @@
 buffers ``OrderBook`` applies. ``book_checksum`` is OKX's CRC32 over the top 25 levels.
 """
 
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stdint cimport int32_t, int64_t
 
 from tradecost._book cimport (
     BookLevels,
     Level,
     OrderBook,
+    TRADECOST_SOURCE_HASH,
     crc32,
     json_text,
+    message_text,
     price_mantissa_at,
     same_bytes,
     scan_levels,
@@ -36,14 +37,6 @@ from tradecost._jsonscan cimport (
 )
 
 from tradecost.errors import InvalidInputError, MalformedMessageError
-
-cdef extern from *:
-    """
-    #ifndef TRADECOST_SOURCE_HASH
-    #define TRADECOST_SOURCE_HASH "unknown"
-    #endif
-    """
-    const char* TRADECOST_SOURCE_HASH
 
 SOURCE_HASH = (<bytes>TRADECOST_SOURCE_HASH).decode("ascii")
 
@@ -130,27 +123,11 @@ cdef class BookMessage(BookLevels):
     cdef int _decode_raw(self, object raw) except -1:
         cdef const char* data = NULL
         cdef Py_ssize_t length = 0
-        cdef const unsigned char[::1] view
-        if isinstance(raw, bytes):
-            data = PyBytes_AS_STRING(<bytes>raw)
-            length = PyBytes_GET_SIZE(raw)
-        elif isinstance(raw, str):
-            try:
-                data = PyUnicode_AsUTF8AndSize(raw, &length)
-            except UnicodeEncodeError as error:  # lone surrogates: no UTF-8 text to scan
-                self._decoded = False
-                raise MalformedMessageError(f"malformed OKX message: {error}") from None
-        else:
-            try:
-                view = raw
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"expected bytes or str, got {type(raw).__name__}") from None
-            length = view.shape[0]
-            if length:
-                data = <const char*>&view[0]
-            else:
-                data = b""
+        try:
+            _keep_alive = message_text(raw, &data, &length, "OKX")
+        except MalformedMessageError:
+            self._decoded = False
+            raise
         self._decoded = False
         self._decode(<const unsigned char*>data, length)
         self._decoded = True

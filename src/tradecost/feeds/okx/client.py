@@ -17,16 +17,15 @@ run in milliseconds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl as ssl_module
 import time
 import urllib.request
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from tradecost.errors import FeedError, InvalidInputError
+from tradecost.feeds._client import FeedClient, Link
 from tradecost.feeds.okx.instruments import (
     OKX_REST_URL,
     Instrument,
@@ -37,16 +36,14 @@ from tradecost.feeds.okx.instruments import (
 )
 from tradecost.feeds.okx.protocol import (
     LOGIN_CHANNELS,
-    BookEvent,
     Event,
     FeedStats,
     OKXProtocol,
-    TradeEvent,
     rest_books_url,
 )
 from tradecost.feeds.reconnect import Backoff as Backoff
 from tradecost.feeds.reconnect import is_retryable as is_retryable
-from tradecost.feeds.ws import WebSocketClient, connect_websocket
+from tradecost.feeds.ws import WebSocketClient
 
 OKX_PUBLIC_URL = "wss://ws.okx.com:8443/ws/v5/public"
 
@@ -65,7 +62,7 @@ def _http_get(url: str, timeout: float) -> bytes:
         return body
 
 
-class OKXFeed:
+class OKXFeed(FeedClient[OKXProtocol]):
     """Live OKX v5 order books over one WebSocket: ``async with OKXFeed([...]) as feed``.
 
     ``async for event in feed`` yields :class:`BookEvent` (``inst_id``, ``book``, ``exch_ts``,
@@ -88,6 +85,13 @@ class OKXFeed:
     ``await feed.join()`` instead. An exception it raises stops the feed and is raised from
     ``join``.
     """
+
+    _NAME = "okx-feed"
+    # max_reconnects counts every connection; only a cleanly closed healthy one resets the
+    # backoff; a reconnect the exchange asks for still waits the backoff delay
+    _RESET_ATTEMPTS_WHEN_HEALTHY = False
+    _HEALTHY_EVEN_IF_FAILED = False
+    _PROMPT_WHEN_ASKED = False
 
     def __init__(
         self,
@@ -146,36 +150,22 @@ class OKXFeed:
         self.pong_timeout = pong_timeout
         self.stale_after = stale_after
         self.resync_timeout = resync_timeout
-        self.open_timeout = open_timeout
-        self.rest_timeout = rest_timeout
-        self.backoff = backoff or Backoff()
-        self.max_reconnects = max_reconnects
-        self.clock = clock
-        self.sleep = sleep
-        self.book_factory = book_factory
         self.stats = FeedStats()
         self.protocol: OKXProtocol | None = None
-        self.connected = asyncio.Event()
-        self._pending: dict[str, BookEvent] = {}
-        self._trades: deque[TradeEvent] = deque(maxlen=trade_queue)
-        self._wakeup = asyncio.Event()
-        self._run_task: asyncio.Task[None] | None = None
-        self._helpers: set[asyncio.Task[None]] = set()
-        self.on_event = on_event
-        self.ssl = ssl
-        self._conn: WebSocketClient | None = None
-        self._healthy = False
-        self._last_rx = 0.0
-        self._connections = 0
+        self._init_client(
+            open_timeout=open_timeout,
+            rest_timeout=rest_timeout,
+            backoff=backoff,
+            max_reconnects=max_reconnects,
+            trade_queue=trade_queue,
+            clock=clock,
+            sleep=sleep,
+            book_factory=book_factory,
+            on_event=on_event,
+            ssl=ssl,
+        )
 
     # ----------------------------------------------------------------- lifecycle
-
-    async def __aenter__(self) -> OKXFeed:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def start(self) -> None:
         """Resolve instruments, build the protocol and start the reader task."""
@@ -200,18 +190,8 @@ class OKXFeed:
             book_factory=self.book_factory,
             stats=self.stats,
         )
-        self._run_task = asyncio.create_task(self._run(), name="okx-feed-reader")
-
-    async def close(self) -> None:
-        """Stop the reader and close the socket."""
-        tasks = [t for t in (self._run_task, *self._helpers) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._helpers.clear()
-        self._wakeup.set()
+        self.links = [Link("reader", self.url, self.protocol)]
+        self._start_readers()
 
     async def _load_instruments(self) -> dict[str, Instrument]:
         known = bundled_instruments()
@@ -236,12 +216,11 @@ class OKXFeed:
         """True when ``inst_id``'s book is in sync with the exchange right now."""
         return self._protocol.is_synced(inst_id)
 
-    async def wait_synced(self, timeout: float = 10.0) -> None:
-        """Wait until every book is in sync (``TimeoutError`` after ``timeout`` s)."""
-        async with asyncio.timeout(timeout):
-            while not all(self.synced(i) for i in self.inst_ids):
-                self._raise_if_failed()
-                await asyncio.sleep(0.002)
+    def _book_keys(self) -> list[str]:
+        return self.inst_ids
+
+    def _check_started(self) -> None:
+        self._protocol  # noqa: B018 - raises FeedError before start()
 
     @property
     def _protocol(self) -> OKXProtocol:
@@ -249,149 +228,12 @@ class OKXFeed:
             raise FeedError("the feed is not started: use `async with OKXFeed(...) as feed`")
         return self.protocol
 
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self
-
-    async def __anext__(self) -> Event:
-        protocol = self._protocol
-        pending = self._pending
-        while True:
-            if self._trades:
-                return self._trades.popleft()
-            while pending:
-                inst_id = next(iter(pending))
-                event = pending.pop(inst_id)
-                if protocol.is_synced(inst_id):
-                    return event
-                self.stats.withheld += 1
-            self._raise_if_failed()
-            if self._run_task is None or self._run_task.done():
-                raise StopAsyncIteration
-            self._wakeup.clear()
-            await self._wakeup.wait()
-
-    async def join(self) -> None:
-        """Wait until the feed stops: raises what stopped it (a fatal exchange error, an
-        exception from ``on_event``, :class:`FeedError` after ``max_reconnects``)."""
-        task = self._run_task
-        if task is None:
-            raise FeedError("the feed is not started: use `async with OKXFeed(...) as feed`")
-        await asyncio.shield(task)
-
-    def _raise_if_failed(self) -> None:
-        task = self._run_task
-        if task is not None and task.done() and not task.cancelled():
-            exc = task.exception()
-            if exc is not None:
-                raise exc
-
-    def _hand_on(self, events: list[Event]) -> None:
-        """To ``on_event`` now, or to the iteration's queue."""
-        on_event = self.on_event
-        if on_event is None:
-            self._deliver(events)
-            return
-        for event in events:
-            on_event(event)
-
-    def _deliver(self, events: list[Event]) -> None:
-        pending = self._pending
-        for event in events:
-            if isinstance(event, BookEvent):
-                if event.inst_id in pending:
-                    self.stats.conflated += 1
-                pending[event.inst_id] = event
-            else:
-                self._trades.append(event)
-        self._wakeup.set()
-
     # ----------------------------------------------------------------- reader side
 
-    async def _run(self) -> None:
-        attempts = 0
-        try:
-            while True:
-                attempts += 1
-                healthy = False
-                try:
-                    conn = await connect_websocket(
-                        self.url,
-                        self._on_frame,
-                        on_open=self._on_open,
-                        clock=self.clock,
-                        open_timeout=self.open_timeout,
-                        ssl=self.ssl,
-                    )
-                    healthy = await self._session(conn)
-                except Exception as exc:
-                    if not is_retryable(exc):
-                        raise
-                if healthy:
-                    self.backoff.reset()
-                if self.max_reconnects is not None and attempts > self.max_reconnects:
-                    raise FeedError(f"gave up after {self.max_reconnects} reconnects")
-                await self.sleep(self.backoff.next_delay())
-        finally:
-            self._wakeup.set()
+    def _request_rest(self, link: Link[OKXProtocol], inst_id: str) -> None:
+        self._spawn(self._fetch_rest(inst_id))
 
-    def _on_open(self) -> None:
-        """Handshake done (called from the socket's callback, before any message)."""
-        self._connections += 1
-        if self._connections > 1:
-            self.stats.reconnects += 1
-        self._healthy = False
-        self._last_rx = time.monotonic()
-        self._protocol.connection_made(self.clock())
-        self.connected.set()
-
-    def _on_frame(self, frame: bytes, received_ns: int) -> None:
-        """Every message, from the socket's callback: decode, apply, hand on, answer."""
-        self._last_rx = time.monotonic()
-        protocol = self.protocol
-        assert protocol is not None
-        events = protocol.receive(frame, received_ns)
-        if events:
-            self._healthy = True
-            self._hand_on(events)
-        if protocol.wants_to_send:
-            self._flush()
-        if protocol.wants_rest:
-            for inst_id in protocol.rest_requests():
-                self._spawn(self._fetch_rest(inst_id))
-        if protocol.reconnect_requested and self._conn is not None:
-            self._conn.close()
-
-    async def _session(self, conn: WebSocketClient) -> bool:
-        """Serve one connection until it closes. True if a book got in sync meanwhile."""
-        protocol = self._protocol
-        self._conn = conn
-        self._flush()
-        watchdog = asyncio.create_task(self._watchdog(conn), name="okx-feed-watchdog")
-        try:
-            await asyncio.shield(conn.closed)
-        finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
-            if not conn.closed.done():  # cancelled: say goodbye, do not wait for the reply
-                conn.close()
-                if conn.transport is not None:
-                    conn.transport.close()
-            self._conn = None
-            self.connected.clear()
-            protocol.connection_lost(self.clock())
-        if conn.failure is not None:
-            raise conn.failure
-        return self._healthy
-
-    def _flush(self) -> None:
-        conn = self._conn
-        frames = self._protocol.data_to_send()
-        if conn is not None:
-            for frame in frames:
-                conn.send_text(frame)
-
-    async def _watchdog(self, conn: WebSocketClient) -> None:
+    async def _watchdog(self, link: Link[OKXProtocol], conn: WebSocketClient) -> None:
         """Ping when idle, drop the socket when even the pong does not come; book timers."""
         protocol = self._protocol
         tick = min(self.ping_interval, self.pong_timeout, self.resync_timeout) / 4
@@ -405,10 +247,10 @@ class OKXFeed:
                 self.clock(), stale_after_ns=stale_ns, resync_timeout_ns=resync_ns
             )
             if protocol.wants_to_send:
-                self._flush()
-            if ping_sent_at is not None and self._last_rx >= ping_sent_at:
+                self._flush(link)
+            if ping_sent_at is not None and link.last_rx >= ping_sent_at:
                 ping_sent_at = None
-            if ping_sent_at is None and now - self._last_rx >= self.ping_interval:
+            if ping_sent_at is None and now - link.last_rx >= self.ping_interval:
                 ping_sent_at = now
                 self.stats.pings += 1
                 conn.send_text("ping")
@@ -416,11 +258,6 @@ class OKXFeed:
                 self.stats.timeouts += 1
                 conn.abort()
                 return
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._helpers.add(task)
-        task.add_done_callback(self._helpers.discard)
 
     async def _fetch_rest(self, inst_id: str) -> None:
         protocol = self._protocol
@@ -438,6 +275,6 @@ class OKXFeed:
         if events:
             self._hand_on(events)
         if protocol.wants_to_send:
-            self._flush()
+            self._flush(self.links[0])
         for again in protocol.rest_requests():
             self._spawn(self._fetch_rest(again))
