@@ -11,7 +11,11 @@ market; ``advance`` runs it silently), and a newer subscription must end the old
 from __future__ import annotations
 
 import heapq
+import itertools
 
+import pytest
+
+from tradecost.errors import InvalidInputError, InvalidStateError
 from tradecost.sim import CorrelatedMarket, Leg, MarketParams, SimulatedMarket, TimedFrame, _engine
 
 NAMES = {
@@ -151,3 +155,44 @@ def test_correlated_n_limited_stream_is_the_head_and_three_legs_merge_in_leg_ord
     first = [frame.frame.split('"instId":"')[1][:3] for frame in want[:6]]
     assert first == ["BTC", "BTC", "ETH", "ETH", "SOL", "SOL"]
     assert len({frame.ts_ns for frame in want[:6]}) == 1
+
+
+def test_a_newer_subscription_ends_the_older_correlated_iterator() -> None:
+    market = _pair()
+    first = market.events()
+    next(first)
+    next(market.events(n=1))
+    with pytest.raises(InvalidStateError, match="re-subscribed"):
+        list(itertools.islice(first, 5000))
+    second = market.messages()
+    next(second)
+    next(market.market("BTC-USDT").events(n=1))  # a leg subscribed on its own
+    with pytest.raises(InvalidStateError, match="re-subscribed"):
+        list(itertools.islice(second, 5000))
+    third = market.events()
+    next(third)
+    market.advance(0.1)
+    with pytest.raises(InvalidStateError, match="re-subscribed"):
+        list(itertools.islice(third, 5000))
+
+
+@pytest.mark.parametrize("source", ["single", "correlated"])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"channels": ("tickers",)}, "unknown channel 'tickers'"),
+        ({"channels": ()}, "channels is empty"),
+        ({"n": -1}, "n must be >= 0"),
+        ({"duration": -1.0}, "duration must be a non-negative"),
+        ({"duration": float("nan")}, "duration must be a non-negative"),
+    ],
+)
+def test_bad_stream_arguments_raise_before_anything_runs(
+    source: str, kwargs: dict[str, object], message: str
+) -> None:
+    market = SimulatedMarket(seed=1) if source == "single" else _pair()
+    before = market.time_ns
+    for method in (market.events, market.messages):
+        with pytest.raises(InvalidInputError, match=message):
+            method(**kwargs)  # type: ignore[arg-type]
+    assert market.time_ns == before
