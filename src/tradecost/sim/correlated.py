@@ -177,7 +177,7 @@ class CorrelatedMarket(FrameSource):
                 )
             market = SimulatedMarket(leg.symbol, seed=seed + index, params=params)
             tick = float(_parse_decimal("tick_size", params.tick_size))
-            state = _LegState(leg, market, tick, math.log(market._engine.fair_ticks * tick))
+            state = _LegState(leg, market, tick, math.log(market._fair_ticks * tick))
             self._states.append(state)
             epochs.add(market.time_ns)
         if len(epochs) != 1:
@@ -278,7 +278,7 @@ class CorrelatedMarket(FrameSource):
     def _apply_prices(self) -> None:
         for state in self._states:
             ticks = math.exp(self._log_price(state)) / state.tick
-            state.market._engine.set_fair(max(1.0, ticks))
+            state.market._set_fair_ticks(max(1.0, ticks))
 
     def _step_prices(self) -> None:
         dt = self.step_s
@@ -322,7 +322,7 @@ class CorrelatedMarket(FrameSource):
         for row in range(n):
             self.advance(interval_s)
             for col, state in enumerate(self._states):
-                bid, ask = state.market._engine.best_ticks
+                bid, ask = state.market._best_ticks
                 out[row, col] = 0.5 * (bid + ask) * state.tick if bid >= 0 and ask >= 0 else np.nan
         return out
 

@@ -742,6 +742,23 @@ class SimulatedMarket(FrameSource):
         ticks, lots, orders = self._engine.levels(0 if side == "bid" else 1, depth)
         return ticks, lots, orders
 
+    # ---------------------------------------------------------------- driven from outside
+
+    @property
+    def _fair_ticks(self) -> float:
+        """The latent efficient price, ticks."""
+        return float(self._engine.fair_ticks)
+
+    def _set_fair_ticks(self, ticks: float) -> None:
+        """Move the latent efficient price (a CorrelatedMarket drives it by a common factor)."""
+        self._engine.set_fair(ticks)
+
+    @property
+    def _best_ticks(self) -> tuple[int, int]:
+        """(best bid, best ask) in ticks; -1 for an empty side."""
+        bid, ask = self._engine.best_ticks
+        return bid, ask
+
     def __repr__(self) -> str:
         return (
             f"SimulatedMarket(symbol={self.symbol!r}, seed={self.seed}, "
