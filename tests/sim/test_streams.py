@@ -196,3 +196,11 @@ def test_bad_stream_arguments_raise_before_anything_runs(
         with pytest.raises(InvalidInputError, match=message):
             method(**kwargs)  # type: ignore[arg-type]
     assert market.time_ns == before
+
+
+@pytest.mark.parametrize("seed", [-1, True, 1.5, "7"])
+def test_a_bad_seed_is_rejected_by_both_markets(seed: object) -> None:
+    with pytest.raises(InvalidInputError, match="seed must be a non-negative int"):
+        SimulatedMarket(seed=seed)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="seed must be a non-negative int"):
+        CorrelatedMarket([Leg("BTC-USDT")], seed=seed)  # type: ignore[arg-type]

@@ -41,6 +41,7 @@ from tradecost.sim.market import (
     MarketParams,
     SimulatedMarket,
     TimedFrame,
+    _check_seed,
     _parse_decimal,
 )
 
@@ -146,8 +147,7 @@ class CorrelatedMarket(FrameSource):
         step_s: float = 0.1,
         common_factor: bool = True,
     ) -> None:
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise InvalidInputError(f"seed must be a non-negative int, got {seed!r}")
+        _check_seed(seed)
         if len(legs) < 1:
             raise InvalidInputError("a CorrelatedMarket needs at least one leg")
         symbols = [leg.symbol for leg in legs]

@@ -383,6 +383,12 @@ def _parse_decimal(name: str, text: str) -> Decimal:
     return value
 
 
+def _check_seed(seed: object) -> None:
+    """A simulated market's seed: a non-negative int (not a bool)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InvalidInputError(f"seed must be a non-negative int, got {seed!r}")
+
+
 def _places_and_mult(value: Decimal) -> tuple[int, int]:
     """``value`` = mult × 10^-places with integers (e.g. 0.1 → (1, 1), 0.5 → (1, 5))."""
     exponent = value.normalize().as_tuple().exponent
@@ -536,8 +542,7 @@ class SimulatedMarket(FrameSource):
     def __init__(
         self, symbol: str = "BTC-USDT", seed: int = 7, params: MarketParams | None = None
     ) -> None:
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise InvalidInputError(f"seed must be a non-negative int, got {seed!r}")
+        _check_seed(seed)
         self.symbol = symbol
         self.seed = seed
         self.params = params if params is not None else MarketParams()
