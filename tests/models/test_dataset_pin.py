@@ -43,7 +43,11 @@ SIMULATED: list[tuple[str, str, int, float, dict[str, Any]]] = [
     ),
     ("no_latency", "BTC-USDT", 4, 20.0, {"seed": 9, "latency_ms": 0.0}),
 ]
-# (capture path under the OKX captures folder, inst_id or None)
+# (capture path under the OKX captures folder, inst_id or None). The builder of ec9d14c, not
+# told the instrument, took the trades of *every* instrument pushed before the first book frame
+# as the book's own (raw/OKX.ws.1.0: BTC-USDT and UNI-USD-SWAP prints before the first
+# BTC-USD-220527 book); its summaries were computed without those foreign prints, and
+# test_trades_of_other_instruments_are_not_the_books shows they change nothing now.
 CAPTURES: list[tuple[str, str | None]] = [
     ("okx_2022-02-27_books-l2-tbt_ELON-USDT.ndjson", None),
     ("okx_2022-02-27_books-l2-tbt_UNI-USD-SWAP.ndjson", None),
@@ -102,8 +106,29 @@ def simulated_summary(name: str) -> dict[str, Any]:
     return summary(builder)
 
 
-def capture_summary(folder: Path, path: str, inst_id: str | None) -> dict[str, Any]:
+def own_trades_only(
+    frames: list[tuple[int | None, str]], inst_id: str | None
+) -> list[tuple[int | None, str]]:
+    """``frames`` without the trades pushes of instruments other than ``inst_id`` (None: the
+    first book's)."""
+    pushes = [json.loads(raw) if raw.startswith("{") else {} for _, raw in frames]
+    book = inst_id or next(
+        p["arg"]["instId"] for p in pushes if "data" in p and p["arg"]["channel"] != "trades"
+    )
+    return [
+        frame
+        for frame, push in zip(frames, pushes, strict=True)
+        if not ("data" in push and push["arg"]["channel"] == "trades")
+        or push["arg"]["instId"] == book
+    ]
+
+
+def capture_summary(
+    folder: Path, path: str, inst_id: str | None, *, foreign_trades: bool = False
+) -> dict[str, Any]:
     frames = list(frames_from_file(folder / path))
+    if not foreign_trades:
+        frames = own_trades_only(frames, inst_id)
     builder = DatasetBuilder(
         infer_tick_size(frames, inst_id), inst_id=inst_id, seed=1, decision_interval_ms=20.0
     )
@@ -145,6 +170,16 @@ def test_real_capture_samples_are_unchanged(
     got = capture_summary(okx_captures, path, inst_id)
     assert got["n_fill"] > 0
     assert_same(got, pinned["captures"][_capture_key(path, inst_id)])
+
+
+def test_trades_of_other_instruments_are_not_the_books(
+    pinned: dict[str, Any], okx_captures: Path
+) -> None:
+    path = "raw/OKX.ws.1.0"
+    frames = list(frames_from_file(okx_captures / path))
+    assert len(own_trades_only(frames, None)) < len(frames)  # the capture has foreign prints
+    got = capture_summary(okx_captures, path, None, foreign_trades=True)
+    assert_same(got, pinned["captures"][_capture_key(path, None)])
 
 
 if __name__ == "__main__":
