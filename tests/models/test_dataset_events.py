@@ -119,3 +119,25 @@ def test_a_stale_book_event_drops_the_pending_market_orders():
     resting = len(builder._labeller)  # limit orders are labelled from trades: kept
     builder.finish()
     assert builder.censored == resting  # the market orders were not left to censor
+
+
+def test_live_models_queue_each_event_with_its_book_as_it_stood():
+    from tradecost.models.live import LiveModels
+
+    frames = list(frames_from_market(SimulatedMarket("BTC-USDT", seed=6), 30.0))
+    reference = DatasetBuilder("0.1").feed_all(frames)
+    protocol = OKXProtocol(["BTC-USDT"], "books-l2-tbt", trades=True, bootstrap="ws")
+    protocol.connection_made(frames[0][0])
+    models = LiveModels("0.1")  # no loop: drained by hand, 64 frames at a time
+    for i, (ts_ns, raw) in enumerate(frames):
+        for event in protocol.receive(raw, ts_ns):
+            models.on_event(event)
+        if i % 64 == 63:
+            models.drain()
+    models.drain()
+    (s1, f1), (s2, f2) = _datasets(reference), _datasets(models.online.builder)
+    assert len(s1) > 100 and len(f1) > 100
+    for left, right in ((s1, s2), (f1, f2)):
+        np.testing.assert_array_equal(left.t0_ns, right.t0_ns)
+        np.testing.assert_array_equal(left.X, right.X)
+        np.testing.assert_array_equal(left.y, right.y)
