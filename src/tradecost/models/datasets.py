@@ -392,8 +392,9 @@ class DatasetBuilder:
         #: the venue protocol the raw frames go through (made at the first book frame)
         self.protocol: OKXProtocol | None = None
         self._held: deque[tuple[str | bytes, int | None]] = deque(maxlen=MAX_HELD_FRAMES)
-        self._foreign_trades = 0
-        self._bad_trades = 0
+        # bad frames the protocol does not see (trades off the tick grid, recorded exchange
+        # errors) less the trades pushes of other instruments it counts as bad
+        self._bad_frames_not_counted = 0
         self.frames = 0
         self.dropped_incomplete = 0
         self.dropped_unsynced = 0
@@ -453,7 +454,7 @@ class DatasetBuilder:
     def bad_frames(self) -> int:
         """Frames that could not be decoded or applied, and trades off the book's tick grid."""
         stats = self.protocol.stats.bad_frames if self.protocol is not None else 0
-        return stats - self._foreign_trades + self._bad_trades
+        return stats + self._bad_frames_not_counted
 
     def finish(self) -> None:
         """End of data: orders whose window is not over are censored (dropped)."""
@@ -522,7 +523,7 @@ class DatasetBuilder:
         try:
             events = protocol.receive(raw, 0 if ts_ns is None else ts_ns)
         except TradecostError:  # an exchange error recorded in the stream
-            self._bad_trades += 1
+            self._bad_frames_not_counted += 1
             return
         if protocol.wants_to_send:
             protocol.data_to_send()  # nobody to answer: a recording, or a copy of a stream
@@ -546,7 +547,7 @@ class DatasetBuilder:
             and message.channel == spec.TRADES_CHANNEL
             and message.inst_id != inst_id
         ):
-            self._foreign_trades += 1  # not subscribed here, counted bad by the protocol
+            self._bad_frames_not_counted -= 1  # not subscribed here: counted bad by the protocol
         if was_live and stream.state is not BookState.LIVE:
             self._book_lost()
             # a recording cannot resubscribe: its next snapshot rebuilds the book
@@ -560,7 +561,7 @@ class DatasetBuilder:
         try:
             tick = self.book.price_to_ticks(event.price)
         except TradecostError:
-            self._bad_trades += 1
+            self._bad_frames_not_counted += 1
             return
         aggressor = 1 if event.side == "buy" else -1
         self._advance(now)
