@@ -94,10 +94,12 @@ def test_the_feeds_events_give_the_samples_of_its_frames():
     from_frames = DatasetBuilder("0.1", **OPTIONS).feed_all(frames)
     protocol = OKXProtocol(["BTC-USDT"], "books-l2-tbt", trades=True, bootstrap="ws")
     protocol.connection_made(frames[0][0])
-    from_events = DatasetBuilder("0.1", **OPTIONS)
-    for ts_ns, raw in frames:
-        for event in protocol.receive(raw, ts_ns):
-            from_events.on_event(event)  # at its local_ts: the receive time
+    from_events = DatasetBuilder("0.1", **OPTIONS).feed_events(
+        # each at its local_ts: the receive time
+        event
+        for ts_ns, raw in frames
+        for event in protocol.receive(raw, ts_ns)
+    )
     (s1, f1), (s2, f2) = _datasets(from_frames), _datasets(from_events)
     assert len(s1) > 100 and len(f1) > 100
     for left, right in ((s1, s2), (f1, f2)):

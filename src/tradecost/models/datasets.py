@@ -156,7 +156,17 @@ class FillLabeller:
 
 
 @dataclass(frozen=True)
-class SlippageDataset:
+class _Samples:
+    """One row of features per decision, in decision-time order."""
+
+    X: _F64
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+
+@dataclass(frozen=True)
+class SlippageDataset(_Samples):
     """Market orders and their realised cost, in decision-time order.
 
     Attributes:
@@ -170,7 +180,6 @@ class SlippageDataset:
         dropped_incomplete: orders the book at fill time was too thin for (not in the data).
     """
 
-    X: _F64
     y: _F64
     walk_bps: _F64
     t0_ns: _I64
@@ -179,9 +188,6 @@ class SlippageDataset:
     latency_ns: int
     dropped_incomplete: int
 
-    def __len__(self) -> int:
-        return int(self.y.shape[0])
-
     @property
     def residual_bps(self) -> _F64:
         """Realised minus walk-the-book at t0, bps."""
@@ -189,7 +195,7 @@ class SlippageDataset:
 
 
 @dataclass(frozen=True)
-class FillDataset:
+class FillDataset(_Samples):
     """Hypothetical limit orders labelled from the trade tape, in decision-time order.
 
     Attributes:
@@ -201,7 +207,6 @@ class FillDataset:
         censored: orders dropped because the data ended before their horizon.
     """
 
-    X: _F64
     y: npt.NDArray[np.int64]
     time_to_fill_s: _F64
     t0_ns: _I64
@@ -211,9 +216,6 @@ class FillDataset:
     quantity: _F64
     horizon_s: _F64
     censored: int
-
-    def __len__(self) -> int:
-        return int(self.y.shape[0])
 
 
 class _Store:
@@ -449,6 +451,14 @@ class DatasetBuilder:
             return
         self.book = event.book
         self._on_book(now)
+
+    def feed_events(self, events: Iterable[BookEvent | TradeEvent]) -> DatasetBuilder:
+        """:meth:`on_event` for every event, in order, each at its ``local_ts``; returns self.
+        (A book event is read when it comes: pass events as the feed makes them, not a list
+        gathered first, since they share the feed's live book.)"""
+        for event in events:
+            self.on_event(event)
+        return self
 
     @property
     def bad_frames(self) -> int:
