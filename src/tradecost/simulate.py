@@ -127,14 +127,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--impact-model", default="square_root", choices=["square_root", "almgren_chriss"]
     )
-    parser.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
+    add_demo_arguments(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per estimate")
     parser.add_argument(
         "--log",
         default=None,
         help="write every estimate to FILE (.csv, .parquet with pyarrow, or .db: a tick store)",
     )
-    parser.add_argument("--seed", type=int, default=DEMO_SEED, help="--demo market seed")
     parser.add_argument(
         "--no-models",
         action="store_true",
@@ -148,6 +147,13 @@ def add_parser(subparsers: Any) -> None:
         "installed)",
     )
     parser.set_defaults(handler=cmd_simulate)
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--seed`` (of the ``--demo`` market) and ``--duration``: the options every live
+    command (``simulate``, ``serve``) shares."""
+    parser.add_argument("--seed", type=int, default=DEMO_SEED, help="--demo market seed")
+    parser.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
 
 
 def _number_or_auto(text: str | None, name: str) -> float | str | None:
@@ -220,7 +226,10 @@ def demo_market_inputs(seed: int, minutes: float = 30.0) -> tuple[float, float]:
     return volatility.daily, notional / span * 86_400.0
 
 
-def build_estimator(args: argparse.Namespace) -> tuple[CostEstimator, str]:
+def estimator_inputs(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """The :class:`CostEstimator` keywords the command line asks for (in ``--demo``, the
+    volatility and volume measured on the simulated market unless given) and a note saying
+    where the inputs come from."""
     volatility = _number_or_auto(args.volatility, "volatility")
     volume = _number_or_auto(args.daily_volume, "daily-volume")
     note = ""
@@ -232,16 +241,23 @@ def build_estimator(args: argparse.Namespace) -> tuple[CostEstimator, str]:
             volume = measured_volume
         note = "measured on the simulated market"
     binance = getattr(args, "exchange", "okx") == "binance"
-    estimator = CostEstimator(
-        args.exchange,
-        args.symbol,
-        args.fee_tier,
-        market=args.market if binance else None,
-        volatility=volatility if volatility is not None else "auto",  # type: ignore[arg-type]
-        daily_volume_usd=volume if volume is not None else "auto",  # type: ignore[arg-type]
-        impact_model=args.impact_model,
-    )
-    return estimator, note
+    inputs: dict[str, Any] = {
+        "exchange": args.exchange,
+        "symbol": args.symbol,
+        "fee_tier": args.fee_tier,
+        "market": args.market if binance else None,
+        "volatility": volatility if volatility is not None else "auto",
+        "daily_volume_usd": volume if volume is not None else "auto",
+        "impact_model": args.impact_model,
+    }
+    return inputs, note
+
+
+def build_estimator(args: argparse.Namespace, **pieces: Any) -> tuple[CostEstimator, str]:
+    """The estimator of the command line and the note of :func:`estimator_inputs`; ``pieces``
+    are more :class:`CostEstimator` keywords (``instrument``, ``slippage_model``, ...)."""
+    inputs, note = estimator_inputs(args)
+    return CostEstimator(**inputs, **pieces), note
 
 
 def _estimate(state: SimulateState, event: BookEvent) -> CostEstimate:
@@ -290,17 +306,12 @@ def _event_handler(
     state: SimulateState, emit: Callable[[dict[str, Any]], None] | None
 ) -> Callable[[BookEvent | TradeEvent], None]:
     """The feed's ``on_event``: runs in the socket's callback, so every tick is priced as its
-    frame is applied, and end to end is bytes received → estimate ready with no task switch."""
+    frame is applied, and end to end is bytes received → estimate ready with no task switch.
+    Then the event goes to ``state.models`` (queued there: their dataset work runs between
+    ticks)."""
     end_to_end = state.end_to_end
-    estimator = state.estimator
 
-    def on_event(event: BookEvent | TradeEvent) -> None:
-        if isinstance(event, TradeEvent):
-            state.trades += 1
-            estimator.observe_trade(event.local_ts, event.price, event.size)
-            return
-        if event.stale:
-            return  # the book is out of sync (being rebuilt): nothing to price until it is back
+    def price(event: BookEvent) -> None:
         try:
             estimate = _estimate(state, event)
         except TradecostError:
@@ -312,6 +323,15 @@ def _event_handler(
         state.last_event = event
         if emit is not None:
             emit(estimate_record(state, event, estimate, elapsed))
+
+    def on_event(event: BookEvent | TradeEvent) -> None:
+        if isinstance(event, TradeEvent):
+            state.trades += 1
+            state.estimator.observe_trade(event.local_ts, event.price, event.size)
+        elif not event.stale:  # stale: out of sync (being rebuilt), nothing to price
+            price(event)
+        if state.models is not None:
+            state.models.on_event(event)
 
     return on_event
 
@@ -344,8 +364,11 @@ async def _source(args: argparse.Namespace) -> Any:
 
 
 async def run(
-    args: argparse.Namespace, out: IO[str], estimator: CostEstimator, note: str = ""
+    args: argparse.Namespace, out: IO[str], inputs: dict[str, Any], note: str = ""
 ) -> int:
+    """Stream, price every tick, show or print the estimates. ``inputs``: the estimator's
+    keywords (:func:`estimator_inputs`); on OKX the estimator is built once the feed has
+    resolved the instrument, with the learned models it is to ask."""
     log: EstimateLog | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -354,7 +377,9 @@ async def run(
         loop.add_signal_handler(signal.SIGTERM, stop.set)
 
     async with _source(args) as (options, source_name):
-        state = SimulateState(args=args, estimator=estimator, source=source_name, inputs_note=note)
+        state = SimulateState(
+            args=args, estimator=CostEstimator(**inputs), source=source_name, inputs_note=note
+        )
         state.event_loop = loop_name(loop)
         state.process = ProcessSampler()
         sampler = asyncio.create_task(state.process.run(stop))
@@ -382,20 +407,23 @@ async def run(
                 protocol = feed.protocol if isinstance(feed, OKXFeed) else None
                 if protocol is not None:
                     protocol.timing = state.timing
-                    # the contract value of the instrument the feed resolved (the exchange's own)
-                    estimator.use_instrument(protocol.streams[args.symbol].instrument)
+                    # the instrument the feed resolved (the exchange's own contract value)
+                    instrument = protocol.streams[args.symbol].instrument
+                    models = None
                     if not args.no_models or args.order_type == "limit":
-                        contract = estimator.contract_value  # NaN for an inverse contract
+                        # base units per contract; None for an inverse contract
+                        contract = instrument.contract_value_base
                         # the models' dataset work runs on the loop between ticks
                         models = LiveModels(
                             str(feed.books[args.symbol].tick_size),
                             loop=loop,
-                            contract_value=contract if contract > 0.0 else 1.0,
+                            contract_value=contract if contract else 1.0,
                         )
-                        estimator.slippage_model = models
-                        estimator.fill_model = models
-                        protocol.frame_observer = models.on_frame
-                        state.models = models
+                    # no event has been delivered yet: the feed's reader has not run
+                    state.estimator = CostEstimator(
+                        **inputs, instrument=instrument, slippage_model=models, fill_model=models
+                    )
+                    state.models = models
                 consumer = asyncio.create_task(feed.join())
                 view = None if args.json else asyncio.create_task(_render_loop(state, stop))
                 waiters = [consumer, asyncio.create_task(stop.wait())]
@@ -446,11 +474,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Exit codes: 0 done (also on Ctrl-C), 2 invalid inputs, 1 a failure while running."""
     try:
         _check_args(args)
-        estimator, note = build_estimator(args)
+        inputs, note = estimator_inputs(args)
+        CostEstimator(**inputs)  # bad inputs fail here, before connecting
     except TradecostError as exc:
         print(f"tradecost simulate: error: {exc}", file=sys.stderr)
         return 2
     try:
-        return run_loop(run(args, sys.stdout, estimator, note), args.event_loop)
+        return run_loop(run(args, sys.stdout, inputs, note), args.event_loop)
     except KeyboardInterrupt:
         return 0

@@ -30,10 +30,10 @@ SOURCE = "simulated exchange ws://127.0.0.1:45678"
 
 def make_state(*cli: str, models: Any = None) -> SimulateState:
     args = build_parser().parse_args(["simulate", "--demo", *cli])
-    estimator, _ = build_estimator(args) if "--volatility" in cli else (None, "")
-    if estimator is None:  # "auto" inputs, still warming up
-        estimator = tc.CostEstimator("okx", args.symbol, args.fee_tier)
-    estimator.slippage_model = models
+    if "--volatility" in cli:
+        estimator, _ = build_estimator(args, slippage_model=models)
+    else:  # "auto" inputs, still warming up
+        estimator = tc.CostEstimator("okx", args.symbol, args.fee_tier, slippage_model=models)
     book = tc.OrderBook("0.1", inst_id="BTC-USDT")
     for frame in SimulatedMarket(symbol="BTC-USDT", seed=7).messages(
         channels=("books",), duration=2.0

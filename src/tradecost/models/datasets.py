@@ -1,4 +1,4 @@
-"""Training data for the learned cost models, built from any stream of raw OKX frames.
+"""Training data for the learned cost models, built from a feed's book and trade events.
 
 Targets are what actually happened after the decision, never a function of the decision-time
 snapshot alone (research notes §4.2, §5.2):
@@ -15,14 +15,19 @@ snapshot alone (research notes §4.2, §5.2):
   price reaches Q0 + its own size. Cancellations ahead are ignored, so the label is a lower bound
   on the fill probability. Orders whose window runs past the end of the data are dropped.
 
-Frames come from a recording, :class:`tradecost.sim.SimulatedMarket`, or a live feed; only
-``books``-family pushes and ``trades`` pushes are used.
+Events come from a live feed (:meth:`DatasetBuilder.on_event`: the feed's ``BookEvent`` and
+``TradeEvent``), or raw OKX frames of a recording or :class:`tradecost.sim.SimulatedMarket`
+(:meth:`DatasetBuilder.feed`), which go through the venue's protocol (``OKXProtocol``: one
+decoder, one sequence check) into the same events; only one book channel and ``trades`` are
+used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,8 +39,11 @@ import numpy.typing as npt
 
 from tradecost._book import OrderBook, walk_book
 from tradecost.errors import InvalidInputError, MalformedMessageError, TradecostError
+from tradecost.feeds.events import BookEvent, TradeEvent
 from tradecost.feeds.okx import spec
 from tradecost.feeds.okx._decoder import BookMessage
+from tradecost.feeds.okx.protocol import BookState, OKXProtocol
+from tradecost.instruments import Instrument
 from tradecost.models.features import (
     MARKET_FEATURES,
     N_LIMIT_FEATURES,
@@ -148,7 +156,17 @@ class FillLabeller:
 
 
 @dataclass(frozen=True)
-class SlippageDataset:
+class _Samples:
+    """One row of features per decision, in decision-time order."""
+
+    X: _F64
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+
+@dataclass(frozen=True)
+class SlippageDataset(_Samples):
     """Market orders and their realised cost, in decision-time order.
 
     Attributes:
@@ -162,7 +180,6 @@ class SlippageDataset:
         dropped_incomplete: orders the book at fill time was too thin for (not in the data).
     """
 
-    X: _F64
     y: _F64
     walk_bps: _F64
     t0_ns: _I64
@@ -171,9 +188,6 @@ class SlippageDataset:
     latency_ns: int
     dropped_incomplete: int
 
-    def __len__(self) -> int:
-        return int(self.y.shape[0])
-
     @property
     def residual_bps(self) -> _F64:
         """Realised minus walk-the-book at t0, bps."""
@@ -181,7 +195,7 @@ class SlippageDataset:
 
 
 @dataclass(frozen=True)
-class FillDataset:
+class FillDataset(_Samples):
     """Hypothetical limit orders labelled from the trade tape, in decision-time order.
 
     Attributes:
@@ -193,7 +207,6 @@ class FillDataset:
         censored: orders dropped because the data ended before their horizon.
     """
 
-    X: _F64
     y: npt.NDArray[np.int64]
     time_to_fill_s: _F64
     t0_ns: _I64
@@ -203,9 +216,6 @@ class FillDataset:
     quantity: _F64
     horizon_s: _F64
     censored: int
-
-    def __len__(self) -> int:
-        return int(self.y.shape[0])
 
 
 class _Store:
@@ -247,6 +257,22 @@ _QUOTE_DEPTH_SLOTS = [MARKET_FEATURES.index(n) for n in ("log_depth_walked", "lo
 # columns of a stored fill row after the features
 _F_T0, _F_SIDE, _F_DIST, _F_QUEUE, _F_QTY, _F_TTF = range(N_LIMIT_FEATURES, N_LIMIT_FEATURES + 6)
 _FILL_WIDTH = N_LIMIT_FEATURES + 6
+# fields of a pending market order
+_O_SIDE, _O_SIZE, _O_PRICE = 1, 2, 5
+#: Frames held back before the first book frame names the instrument (the oldest dropped).
+MAX_HELD_FRAMES = 10_000
+
+
+class _Decoder(BookMessage):
+    """The protocol's decoder, which also says whether the last frame decoded at all."""
+
+    decoded = False
+
+    def decode(self, raw: bytes | str | bytearray | memoryview) -> Any:
+        self.decoded = False
+        result = super().decode(raw)
+        self.decoded = True
+        return result
 
 
 def slippage_dataset_from_rows(rows: _F64, latency_ns: int, dropped: int) -> SlippageDataset:
@@ -286,9 +312,10 @@ def fill_dataset_from_rows(rows: _F64, censored: int) -> FillDataset:
 
 
 class DatasetBuilder:
-    """Turns a stream of raw OKX frames into slippage and fill-probability samples.
+    """Turns a feed's book and trade events into slippage and fill-probability samples.
 
-    Feed frames in arrival order with :meth:`feed`; read the samples with
+    Hand it a feed's events with :meth:`on_event`, or raw OKX frames in arrival order with
+    :meth:`feed` (through the OKX protocol, with its sequence checks); read the samples with
     :meth:`slippage_dataset` and :meth:`fill_dataset` (or, from another thread, only the sealed
     chunks, see :meth:`sealed_rows`). One decision every ``decision_interval_ms`` of stream
     time, once the recent-stream state has a half-life of history: one market order (random
@@ -299,6 +326,7 @@ class DatasetBuilder:
     Args:
         tick_size: the instrument's tick size (``tickSz``).
         inst_id: use only frames of this instrument (None: the first book frame's).
+        channel: the book channel read from raw frames (None: the first book frame's).
         latency_ms: decision-to-fill latency of the market orders, ms.
         seed: seed of the sampling of sides, sizes, distances and horizons.
         extractor: a FeatureExtractor (default: ``FeatureExtractor()``).
@@ -313,6 +341,7 @@ class DatasetBuilder:
         tick_size: str | Decimal | float,
         *,
         inst_id: str | None = None,
+        channel: str | None = None,
         decision_interval_ms: float = 100.0,
         latency_ms: float = 100.0,
         size_range_usd: tuple[float, float] = (1e3, 1e6),
@@ -340,6 +369,7 @@ class DatasetBuilder:
         self.contract_value = float(contract_value)
         self.book = OrderBook(tick_size, inst_id=inst_id or "")
         self.inst_id = inst_id
+        self.channel = channel
         self.extractor = extractor if extractor is not None else FeatureExtractor()
         self.decision_interval_ns = round(decision_interval_ms * 1e6)
         self.latency_ns = round(latency_ms * 1e6)
@@ -350,82 +380,91 @@ class DatasetBuilder:
         self.market_orders = market_orders
         self.limit_orders = limit_orders
         self._rng = np.random.default_rng(seed)
-        self._message = BookMessage()
+        self._message = _Decoder()
         self._labeller = FillLabeller()
         self._slippage = _Store(_SLIPPAGE_WIDTH)
         self._fills = _Store(_FILL_WIDTH)
-        # pending market orders, in due order: (due_ns, side, size, arrival mid, row)
-        self._market_pending: list[tuple[int, int, float, float, _F64]] = []
+        # pending market orders, in due order: [due_ns, side, size, arrival mid, row, average
+        # price on the book as it stands (None: too thin)], walked again after every update
+        self._market_pending: list[list[Any]] = []
         self._market_head = 0
         self._limit_rows: dict[int, _F64] = {}
         self._next_order_id = 0
         self._next_decision_ns = -1
-        self._synced = False
+        #: the venue protocol the raw frames go through (made at the first book frame)
+        self.protocol: OKXProtocol | None = None
+        self._held: deque[tuple[str | bytes, int | None]] = deque(maxlen=MAX_HELD_FRAMES)
+        # bad frames the protocol does not see (trades off the tick grid, recorded exchange
+        # errors) less the trades pushes of other instruments it counts as bad
+        self._bad_frames_not_counted = 0
         self.frames = 0
-        self.bad_frames = 0
         self.dropped_incomplete = 0
+        self.dropped_unsynced = 0
         self.censored = 0
 
     # -- stream ----------------------------------------------------------------------------
 
     def feed(self, raw: str | bytes, ts_ns: int | None = None) -> None:
-        """Process one raw frame received at ``ts_ns`` (int64 ns; None: the frame's own ts)."""
-        message = self._message
-        try:
-            message.decode(raw)
-        except MalformedMessageError:
-            self.bad_frames += 1
-            return
-        if message.kind == "book":
-            if self.inst_id is None:
-                self.inst_id = message.inst_id
-            elif message.inst_id != self.inst_id:
+        """Process one raw frame received at ``ts_ns`` (int64 ns; None: the frame's own ts).
+
+        The frame goes through the venue's sans-I/O protocol (:class:`OKXProtocol`: the one
+        decoder and its sequence and checksum checks) and its events through :meth:`on_event`.
+        After a sequence gap, a checksum mismatch or a frame that cannot be applied the book is
+        out of sync: nothing is sampled until the stream holds a new snapshot (a recording
+        cannot resubscribe, so the next snapshot in it rebuilds the book, as after a
+        reconnect). Frames before the first book frame of the instrument are held back until
+        it names the instrument and channel (at most ``MAX_HELD_FRAMES``, the oldest dropped).
+        """
+        protocol = self.protocol
+        if protocol is None:
+            protocol = self._open(raw, ts_ns)
+            if protocol is None:
                 return
-            now = ts_ns if ts_ns is not None else spec.ms_to_ns(message.ts)
-            self._advance(now)
-            if message.action == "snapshot":
-                self._synced = True
-            elif not self._synced:
-                return
-            try:
-                self.book.apply_message(message)
-            except TradecostError:
-                self.bad_frames += 1
-                self._synced = False
-                self.extractor.reset()
-                return
-            self.frames += 1
-            self.extractor.update_book(self.book, now)
-            self._maybe_decide(now)
-        elif message.kind == "other" and message.channel == "trades":
-            if self.inst_id is not None and message.inst_id != self.inst_id:
-                return
-            try:
-                trades = json.loads(raw)["data"]
-            except (ValueError, KeyError, TypeError):
-                self.bad_frames += 1
-                return
-            for trade in trades:
-                try:
-                    # size: contracts -> base units with the contract value
-                    event = spec.parse_trade(message.inst_id, trade, 0, self.contract_value)
-                    now = ts_ns if ts_ns is not None else event.exch_ts
-                    tick = self.book.price_to_ticks(trade["px"])
-                except (KeyError, ValueError, TypeError, TradecostError):
-                    self.bad_frames += 1
-                    continue
-                aggressor = 1 if event.side == "buy" else -1
-                self._advance(now)
-                for order_id, fill_ns in self._labeller.on_trade(now, tick, event.size, aggressor):
-                    self._finish_limit(order_id, fill_ns)
-                self.extractor.update_trade(now, event.price, event.size, aggressor)
-            self.frames += 1
+        self._receive(protocol, raw, ts_ns)
 
     def feed_all(self, frames: Iterable[tuple[int | None, str | bytes]]) -> DatasetBuilder:
         """Feed every (ts_ns or None, raw) pair; returns self."""
         for ts_ns, raw in frames:
             self.feed(raw, ts_ns)
         return self
+
+    def on_event(self, event: BookEvent | TradeEvent, now_ns: int | None = None) -> None:
+        """Process one event of a feed, at ``now_ns`` (None: the event's ``local_ts``).
+
+        A :class:`BookEvent` is the instrument's book right after an update (``event.book``,
+        the feed's own book, is read, never changed); a :class:`TradeEvent` a print with its
+        size in base units. A ``stale`` book event (the feed lost sync) drops the pending
+        market orders and restarts the stream features: nothing is sampled until the feed's
+        book is back.
+        """
+        now = event.local_ts if now_ns is None else now_ns
+        self.frames += 1
+        if isinstance(event, TradeEvent):
+            self._on_trade(event, now)
+            return
+        if self.inst_id is None:
+            self.inst_id = event.inst_id
+        elif event.inst_id != self.inst_id:
+            return
+        if event.stale:
+            self._book_lost()
+            return
+        self.book = event.book
+        self._on_book(now)
+
+    def feed_events(self, events: Iterable[BookEvent | TradeEvent]) -> DatasetBuilder:
+        """:meth:`on_event` for every event, in order, each at its ``local_ts``; returns self.
+        (A book event is read when it comes: pass events as the feed makes them, not a list
+        gathered first, since they share the feed's live book.)"""
+        for event in events:
+            self.on_event(event)
+        return self
+
+    @property
+    def bad_frames(self) -> int:
+        """Frames that could not be decoded or applied, and trades off the book's tick grid."""
+        stats = self.protocol.stats.bad_frames if self.protocol is not None else 0
+        return stats + self._bad_frames_not_counted
 
     def finish(self) -> None:
         """End of data: orders whose window is not over are censored (dropped)."""
@@ -437,9 +476,131 @@ class DatasetBuilder:
             self._limit_rows.pop(order_id, None)
         self.censored += pending + len(dropped)
 
+    def _open(self, raw: str | bytes, ts_ns: int | None) -> OKXProtocol | None:
+        """The protocol for the instrument and channel of the first book frame (held frames
+        replayed through it); None while no book frame has come."""
+        message = self._message
+        with contextlib.suppress(MalformedMessageError):
+            message.decode(raw)
+        if (
+            not message.decoded
+            or message.kind != "book"
+            or (self.inst_id is not None and message.inst_id != self.inst_id)
+            or (self.channel is not None and message.channel != self.channel)
+        ):
+            self._held.append((raw, ts_ns))
+            return None
+        self.inst_id, self.channel = message.inst_id, message.channel
+        protocol = self.protocol = self._make_protocol(message.inst_id, message.channel)
+        held = list(self._held)
+        self._held.clear()
+        for held_raw, held_ts in held:
+            self._receive(protocol, held_raw, held_ts)
+        return protocol
+
+    def _make_protocol(self, inst_id: str, channel: str) -> OKXProtocol:
+        contract = self.contract_value
+        instrument = Instrument(
+            inst_id,
+            "SPOT" if contract == 1.0 else "SWAP",
+            Decimal(str(self.book.tick_size)),
+            Decimal(0),
+            Decimal(0),
+            ct_val=None if contract == 1.0 else Decimal(repr(contract)),
+            ct_mult=None if contract == 1.0 else Decimal(1),
+            ct_type="" if contract == 1.0 else "linear",
+            venue="okx",
+        )
+        protocol = OKXProtocol(
+            [inst_id],
+            channel,
+            trades=True,
+            instruments={inst_id: instrument},
+            bootstrap="ws",  # a recording cannot be asked for a REST snapshot
+            book_factory=lambda _: self.book,
+            decoder_factory=lambda: self._message,
+        )
+        protocol.connection_made(0)
+        protocol.data_to_send()
+        return protocol
+
+    def _receive(self, protocol: OKXProtocol, raw: str | bytes, ts_ns: int | None) -> None:
+        inst_id = self.inst_id
+        stream = protocol.streams[inst_id]  # type: ignore[index]
+        stats = protocol.stats
+        book_messages = stats.book_messages
+        was_live = stream.state is BookState.LIVE
+        try:
+            events = protocol.receive(raw, 0 if ts_ns is None else ts_ns)
+        except TradecostError:  # an exchange error recorded in the stream
+            self._bad_frames_not_counted += 1
+            return
+        if protocol.wants_to_send:
+            protocol.data_to_send()  # nobody to answer: a recording, or a copy of a stream
+        message = self._message
+        if events:
+            self.frames += 1
+            for event in events:
+                now = event.exch_ts if ts_ns is None else ts_ns
+                if type(event) is TradeEvent:
+                    self._on_trade(event, now)
+                else:
+                    self._on_book(now)
+        elif stats.book_messages != book_messages and stream.state is BookState.LIVE:
+            if message.action == "update" and message.n_bids == 0 and message.n_asks == 0:
+                # a heartbeat: the book is unchanged but its time moves on
+                self.frames += 1
+                self._on_book(spec.ms_to_ns(message.ts) if ts_ns is None else ts_ns)
+        elif (
+            message.decoded
+            and message.kind == "other"
+            and message.channel == spec.TRADES_CHANNEL
+            and message.inst_id != inst_id
+        ):
+            self._bad_frames_not_counted -= 1  # not subscribed here: counted bad by the protocol
+        if was_live and stream.state is not BookState.LIVE:
+            self._book_lost()
+            # a recording cannot resubscribe: its next snapshot rebuilds the book
+            protocol.connection_lost(0)
+            protocol.connection_made(0)
+            protocol.data_to_send()
+
+    def _on_trade(self, event: TradeEvent, now: int) -> None:
+        if self.inst_id is not None and event.inst_id != self.inst_id:
+            return
+        try:
+            tick = self.book.price_to_ticks(event.price)
+        except TradecostError:
+            self._bad_frames_not_counted += 1
+            return
+        aggressor = 1 if event.side == "buy" else -1
+        self._advance(now)
+        for order_id, fill_ns in self._labeller.on_trade(now, tick, event.size, aggressor):
+            self._finish_limit(order_id, fill_ns)
+        self.extractor.update_trade(now, event.price, event.size, aggressor)
+
+    def _on_book(self, now: int) -> None:
+        """The book has just changed (or a heartbeat came) at ``now``: the market orders due by
+        now fill on the book as it stood before; then features, a decision, and the fills of
+        the orders still pending on the book as it stands."""
+        self._advance(now)
+        if self._market_head < len(self._market_pending):
+            self._walk_pending()
+        self.extractor.update_book(self.book, now)
+        self._maybe_decide(now)
+
+    def _book_lost(self) -> None:
+        """The book went out of sync: pending market orders cannot be filled on it (dropped,
+        counted in ``dropped_unsynced``) and the stream features start again."""
+        self.dropped_unsynced += len(self._market_pending) - self._market_head
+        self._market_pending.clear()
+        self._market_head = 0
+        self.extractor.reset()
+
     def _advance(self, now: int) -> None:
-        """Fill the market orders due at or before ``now`` against the book as it stands
-        (every frame before ``now`` applied), and close expired limit orders."""
+        """Fill the market orders due at or before ``now`` on the book as it stood before any
+        update at ``now`` (their fills, walked after every update, are kept), and close expired
+        limit orders."""
         pending = self._market_pending
         while self._market_head < len(pending) and pending[self._market_head][0] <= now:
             self._fill_market(pending[self._market_head])
@@ -450,6 +611,11 @@ class DatasetBuilder:
         if len(self._labeller):
             for order_id in self._labeller.expire(now):
                 self._finish_limit(order_id, None)
+
+    def _walk_pending(self) -> None:
+        pending = self._market_pending
+        for i in range(self._market_head, len(pending)):
+            self._walk(pending[i])
 
     def extract_market(
         self, book: OrderBook, side: str, quantity_usd: float, out: npt.NDArray[np.float64]
@@ -466,20 +632,26 @@ class DatasetBuilder:
         for slot in _QUOTE_DEPTH_SLOTS:
             out[slot] += shift
 
-    def _fill_market(self, order: tuple[int, int, float, float, _F64]) -> None:
-        _, side, size, arrival_mid, row = order
+    def _walk(self, order: list[Any]) -> None:
+        """A pending market order's average price on the book as it stands (None: the book
+        is too thin for it)."""
+        side, size = order[_O_SIDE], order[_O_SIZE]
         try:
             # the book's notional is price × book size: a quote amount over the contract value
             fill = walk_book(
                 self.book, "buy" if side > 0 else "sell", notional=size / self.contract_value
             )
         except TradecostError:
+            order[_O_PRICE] = None
+            return
+        order[_O_PRICE] = fill.avg_price if fill.complete else None
+
+    def _fill_market(self, order: list[Any]) -> None:
+        _, side, _, arrival_mid, row, avg_price = order
+        if avg_price is None:
             self.dropped_incomplete += 1
             return
-        if not fill.complete:
-            self.dropped_incomplete += 1
-            return
-        row[_S_Y] = side * (fill.avg_price - arrival_mid) / arrival_mid * 1e4
+        row[_S_Y] = side * (avg_price - arrival_mid) / arrival_mid * 1e4
         self._slippage.add(row)
 
     def _finish_limit(self, order_id: int, fill_ns: int | None) -> None:
@@ -504,7 +676,9 @@ class DatasetBuilder:
             row[_S_T0] = now
             row[_S_SIDE] = side
             row[_S_SIZE] = size
-            self._market_pending.append((now + self.latency_ns, side, size, book.mid, row))
+            order = [now + self.latency_ns, side, size, book.mid, row, None]
+            self._walk(order)
+            self._market_pending.append(order)
             if self.latency_ns == 0:
                 self._advance(now)
         if self.limit_orders:

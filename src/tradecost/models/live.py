@@ -1,8 +1,9 @@
 """Learned models on a live stream, in the shape the CostEstimator asks for.
 
-:class:`LiveModels` feeds every raw frame to :class:`~tradecost.models.online.OnlineModels`
-(which builds realised-cost and fill-label samples and refits in the background) and answers the
-estimator's two questions from the same market state the dataset builder keeps:
+:class:`LiveModels` hands every event of the feed to
+:class:`~tradecost.models.online.OnlineModels` (which builds realised-cost and fill-label
+samples and refits in the background) and answers the estimator's two questions from the same
+market state the dataset builder keeps:
 
 * ``predict_quantiles(book, side, notional)`` → learned (p50, p90) slippage in bps, or NaN
   while the model is untrained (the estimator then reports walk-the-book alone and flags it);
@@ -17,11 +18,13 @@ estimator's two questions from the same market state the dataset builder keeps:
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tradecost._book import OrderBook
+from tradecost.feeds.events import BookEvent, TradeEvent
 from tradecost.models._inference import LiveQuantiles
 from tradecost.models.features import N_LIMIT_FEATURES
 
@@ -51,23 +54,33 @@ class LiveModels(LiveQuantiles):
         loop: asyncio.AbstractEventLoop | None = None,
         **online_options: Any,
     ) -> None:
-        """``loop``: drain the queued frames on this event loop once the callback that queued
-        them has returned (see :meth:`on_frame`); None: the caller calls :meth:`drain`."""
+        """``loop``: drain the queued events on this event loop once the callback that queued
+        them has returned (see :meth:`on_event`); None: the caller calls :meth:`drain`."""
         from tradecost.models.online import OnlineModels  # scikit-learn: only when training
 
         super().__init__(OnlineModels(tick_size, **online_options))
-        self._inbox: deque[tuple[str | bytes, int]] = deque()
+        self._inbox: deque[BookEvent | TradeEvent | tuple[str | bytes, int]] = deque()
         self._limit = np.zeros(N_LIMIT_FEATURES)
         self._loop = loop
         self._drain_scheduled = False
 
+    def on_event(self, event: BookEvent | TradeEvent) -> None:
+        """Every event of the instrument's feed (books and trades), as delivered. Only queued,
+        a book event with a copy of its book as it stands (the feed's book changes on): the
+        dataset work happens in :meth:`drain`, off the path between a frame and its estimate.
+        With a ``loop``, a drain is scheduled with ``call_soon``: it runs after the socket
+        callback that applied the frame and priced it has returned, between ticks."""
+        if type(event) is BookEvent and not event.stale:
+            event = replace(event, book=event.book.copy())
+        self._queue(event)
+
     def on_frame(self, raw: str | bytes, ts_ns: int) -> None:
-        """Every raw frame of the instrument (books and trades), as received. Only queued: the
-        dataset work (about 100 µs a frame in the live view) happens in :meth:`drain`, off the
-        path between a frame and its estimate. With a ``loop``, a drain is scheduled with
-        ``call_soon``: it runs after the socket callback that applied the frame and priced it
-        has returned, between ticks."""
-        self._inbox.append((raw, ts_ns))
+        """Every raw frame of the instrument (a recording's, or a stream without a feed of its
+        own), queued like :meth:`on_event`; the dataset builder decodes it."""
+        self._queue((raw, ts_ns))
+
+    def _queue(self, item: BookEvent | TradeEvent | tuple[str | bytes, int]) -> None:
+        self._inbox.append(item)
         if self._loop is not None and not self._drain_scheduled:
             self._drain_scheduled = True
             self._loop.call_soon(self._scheduled_drain)
@@ -77,13 +90,16 @@ class LiveModels(LiveQuantiles):
         self.drain()
 
     def drain(self) -> None:
-        """Feed the queued frames to the dataset builder (call after the tick's estimate). The
-        stream features of the next predictions are then as of the last drained frame."""
+        """Feed the queued events and frames to the dataset builder (call after the tick's
+        estimate). The stream features of the next predictions are then as of the last."""
         inbox = self._inbox
-        on_frame = self.online.on_frame
+        online = self.online
         while inbox:
-            raw, ts_ns = inbox.popleft()
-            on_frame(raw, ts_ns)
+            item = inbox.popleft()
+            if type(item) is tuple:
+                online.on_frame(*item)
+            else:
+                online.on_event(item)  # type: ignore[arg-type]
 
     def fill_probability(
         self,
@@ -142,7 +158,7 @@ class LiveModels(LiveQuantiles):
                 f"{sc['fill_brier_base_rate']:.4f}"
             )
         return (
-            f"slippage: {slippage}; fill: {fill}; {collected:,} frames seen{refit}{errors}{scores}"
+            f"slippage: {slippage}; fill: {fill}; {collected:,} events seen{refit}{errors}{scores}"
         )
 
     def _compact_status(self) -> str:
@@ -158,7 +174,7 @@ class LiveModels(LiveQuantiles):
             )
             fill = f"P(fill) ({p.fill_samples:,})" if p.fill is not None else "fill prior"
             line = f"{slippage} · {fill}"
-        line += f" · {online.builder.frames:,} frames"
+        line += f" · {online.builder.frames:,} events"
         if online.refitting:
             line += " · refitting"
         if online.errors:

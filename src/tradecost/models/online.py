@@ -1,6 +1,6 @@
 """Online operation: refit the learned models from the live stream, never blocking the tick.
 
-The tick path (:meth:`OnlineModels.on_frame`, :meth:`OnlineModels.predict_slippage`,
+The tick path (:meth:`OnlineModels.on_event`, :meth:`OnlineModels.predict_slippage`,
 :meth:`OnlineModels.fill_probability`) only feeds the dataset builder and reads the current
 compiled predictors. Refits run on a background thread over the builder's *sealed* sample
 chunks (never written again), and the new predictors are published with one reference
@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tradecost.errors import InvalidInputError
+from tradecost.feeds.events import BookEvent, TradeEvent
 from tradecost.models._inference import FillPredictor, QuantilePredictor
 from tradecost.models.datasets import (
     DatasetBuilder,
@@ -62,7 +63,7 @@ class Predictors:
 
 
 class OnlineModels:
-    """Learned models kept up to date from a live stream of raw frames.
+    """Learned models kept up to date from a live stream of book and trade events.
 
     Args:
         tick_size: the instrument's tick size.
@@ -120,10 +121,19 @@ class OnlineModels:
 
     # -- tick path ------------------------------------------------------------------------
 
+    def on_event(self, event: BookEvent | TradeEvent, now_ns: int | None = None) -> None:
+        """Feed one event of the feed (see :meth:`DatasetBuilder.on_event`); starts a background
+        refit when enough new samples are sealed. Never waits for a refit."""
+        self.builder.on_event(event, now_ns)
+        self._maybe_refit()
+
     def on_frame(self, raw: str | bytes, ts_ns: int | None = None) -> None:
-        """Feed one raw frame; starts a background refit when enough new samples are sealed.
-        Never waits for a refit."""
+        """Feed one raw frame (a recording's; see :meth:`DatasetBuilder.feed`); starts a
+        background refit when enough new samples are sealed. Never waits for a refit."""
         self.builder.feed(raw, ts_ns)
+        self._maybe_refit()
+
+    def _maybe_refit(self) -> None:
         sealed = len(self.builder._slippage.sealed) + len(self.builder._fills.sealed)
         rows = sealed * self.builder._slippage.chunk_rows
         if rows - self._sealed_seen >= self.refit_every and not self.refitting:

@@ -19,6 +19,7 @@ from typing import Any
 
 from tradecost.errors import InvalidInputError, TradecostError
 from tradecost.serve.hub import Hub, OrderSpec
+from tradecost.simulate import add_demo_arguments
 
 DEMO_SEED = 7
 #: the symbols the demo serves, per venue
@@ -297,8 +298,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--usd", type=float, default=100_000.0, help="order size, quote units")
     parser.add_argument("--fee-tier", default=None, help="fee tier (default: the venue's base)")
     parser.add_argument("--volatility", type=float, default=None, help="daily, fraction")
-    parser.add_argument("--seed", type=int, default=DEMO_SEED, help="--demo market seed")
-    parser.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
+    add_demo_arguments(parser)
     parser.add_argument(
         "--db",
         default=":memory:",
