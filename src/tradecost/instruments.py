@@ -20,7 +20,7 @@ from tradecost.errors import InvalidInputError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["KINDS", "Instrument", "Kind", "inst_type_of", "kind_of"]
+__all__ = ["KINDS", "Instrument", "Kind", "checked_grid", "inst_type_of", "kind_of"]
 
 Kind = Literal["spot", "swap", "future", "option"]
 
@@ -146,6 +146,27 @@ class Instrument:
         return quantity / self.contract_multiplier
 
 
+def checked_grid(
+    where: str,
+    tick: tuple[str, Decimal | None],
+    lot: tuple[str, Decimal | None],
+    min_size: Decimal | None,
+) -> tuple[Decimal, Decimal, Decimal]:
+    """``(tick_size, lot_size, min_size)`` of one row of a venue's instrument list, checked.
+
+    ``tick`` and ``lot`` are ``(the venue's field name, value)`` and must be positive, else
+    :class:`~tradecost.errors.InvalidInputError` ("<where>: <field> must be positive");
+    ``min_size`` defaults to one lot when the venue sends none (or zero). Every venue module
+    builds its :class:`Instrument` grid through here.
+    """
+    (tick_field, tick_size), (lot_field, lot_size) = tick, lot
+    if tick_size is None or tick_size <= 0:
+        raise InvalidInputError(f"{where}: {tick_field} must be positive")
+    if lot_size is None or lot_size <= 0:
+        raise InvalidInputError(f"{where}: {lot_field} must be positive")
+    return tick_size, lot_size, min_size or lot_size
+
+
 # OKX rows: the record mirrors OKX's fields, so the mapping lives beside it.
 
 
@@ -166,24 +187,23 @@ def _instrument_from_okx(row: Mapping[str, Any]) -> Instrument:
     inst_type = str(row.get("instType", ""))
     if not inst_id or not inst_type:
         raise InvalidInputError(f"instrument row without instId/instType: {dict(row)!r}")
-    tick_size = _okx_decimal(row, "tickSz")
-    lot_size = _okx_decimal(row, "lotSz")
-    if tick_size is None or tick_size <= 0:
-        raise InvalidInputError(f"instrument {inst_id!r}: tickSz must be positive")
-    if lot_size is None or lot_size <= 0:
-        raise InvalidInputError(f"instrument {inst_id!r}: lotSz must be positive")
-    min_size = _okx_decimal(row, "minSz") or lot_size
+    tick_size, lot_size, min_size = checked_grid(
+        f"instrument {inst_id!r}",
+        ("tickSz", _okx_decimal(row, "tickSz")),
+        ("lotSz", _okx_decimal(row, "lotSz")),
+        _okx_decimal(row, "minSz"),
+    )
     contract = inst_type in ("SWAP", "FUTURES", "OPTION")
     ct_val = _okx_decimal(row, "ctVal") if contract else None
     ct_mult = _okx_decimal(row, "ctMult", "1") if contract else None
     if contract and (ct_val is None or ct_val <= 0):
         raise InvalidInputError(f"instrument {inst_id!r}: a {inst_type} needs a positive ctVal")
     return Instrument(
-        inst_id=inst_id,
-        inst_type=inst_type,
-        tick_size=tick_size,
-        lot_size=lot_size,
-        min_size=min_size,
+        inst_id,
+        inst_type,
+        tick_size,
+        lot_size,
+        min_size,
         ct_val=ct_val,
         ct_mult=ct_mult,
         ct_val_ccy=str(row.get("ctValCcy", "")),

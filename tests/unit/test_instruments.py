@@ -128,3 +128,44 @@ def test_instrument_types_are_guessed_in_one_place(symbol: str, inst_type: str, 
     assert (
         market == {"spot": "spot", "swap": "swap", "future": "futures", "option": "futures"}[kind]
     )
+
+
+@pytest.mark.parametrize("field", ["tickSz", "lotSz"])
+@pytest.mark.parametrize("value", ["0", "-0.1", ""])
+def test_okx_rows_need_a_positive_grid_and_the_error_names_the_field(field: str, value: str):
+    row = dict(_okx_rows()["BTC-USDT"], **{field: value})
+    with pytest.raises(InvalidInputError, match=f"instrument 'BTC-USDT': {field} must be positive"):
+        instrument_from_okx(row)
+
+
+@pytest.mark.parametrize(
+    ("filter_type", "field"), [("PRICE_FILTER", "tickSize"), ("LOT_SIZE", "stepSize")]
+)
+@pytest.mark.parametrize("value", ["0", "-1", None])
+def test_binance_rows_need_a_positive_grid_and_the_error_names_the_filter(
+    filter_type: str, field: str, value: str | None
+):
+    from tradecost.feeds.binance.instruments import instrument_from_binance
+
+    row = json.loads(json.dumps(_binance_rows("spot")["BTCUSDT"]))
+    for entry in row["filters"]:
+        if entry["filterType"] == filter_type:
+            if value is None:
+                del entry[field]
+            else:
+                entry[field] = value
+    with pytest.raises(InvalidInputError, match=f"'BTCUSDT': {filter_type}.{field} must be"):
+        instrument_from_binance(row, "spot")
+
+
+def test_a_missing_minimum_size_is_one_lot_on_both_venues():
+    from tradecost.feeds.binance.instruments import instrument_from_binance
+
+    okx_row = dict(_okx_rows()["BTC-USDT"], minSz="")
+    assert instrument_from_okx(okx_row).min_size == Decimal(okx_row["lotSz"])
+    binance_row = json.loads(json.dumps(_binance_rows("spot")["BTCUSDT"]))
+    for entry in binance_row["filters"]:
+        if entry["filterType"] == "LOT_SIZE":
+            del entry["minQty"]
+            step = Decimal(entry["stepSize"]).normalize()
+    assert instrument_from_binance(binance_row, "spot").min_size == step

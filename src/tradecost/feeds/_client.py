@@ -18,14 +18,30 @@ import ssl as ssl_module
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 from tradecost.errors import FeedError
 from tradecost.feeds.events import BookEvent, Event, TradeEvent
 from tradecost.feeds.reconnect import Backoff, is_retryable
 from tradecost.feeds.ws import WebSocketClient, connect_websocket
 
-__all__ = ["FeedClient", "Link"]
+__all__ = ["FeedClient", "FeedOptions", "Link"]
+
+
+class FeedOptions(TypedDict, total=False):
+    """The keyword options every venue feed takes (``OKXFeed(..., **options)``); the defaults
+    and their meaning are :meth:`FeedClient._init_client`'s."""
+
+    open_timeout: float
+    rest_timeout: float
+    backoff: Backoff | None
+    max_reconnects: int | None
+    trade_queue: int
+    clock: Callable[[], int]
+    sleep: Callable[[float], Awaitable[None]]
+    book_factory: Callable[[Any], Any] | None
+    on_event: Callable[[Event], None] | None
+    ssl: ssl_module.SSLContext | None
 
 
 class SansIOProtocol(Protocol):
@@ -90,18 +106,29 @@ class FeedClient(Generic[P]):
     def _init_client(
         self,
         *,
-        open_timeout: float,
-        rest_timeout: float,
-        backoff: Backoff | None,
-        max_reconnects: int | None,
-        trade_queue: int,
-        clock: Callable[[], int],
-        sleep: Callable[[float], Awaitable[None]],
-        book_factory: Callable[[Any], Any] | None,
-        on_event: Callable[[Event], None] | None,
-        ssl: ssl_module.SSLContext | None,
+        open_timeout: float = 10.0,
+        rest_timeout: float = 10.0,
+        backoff: Backoff | None = None,
+        max_reconnects: int | None = None,
+        trade_queue: int = 100_000,
+        clock: Callable[[], int] = time.time_ns,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        book_factory: Callable[[Any], Any] | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> None:
-        """The options and state every feed has (called by the venue's ``__init__``)."""
+        """The options (:class:`FeedOptions`) and state every feed has; the venue's
+        ``__init__`` passes its ``**options`` on here.
+
+        ``open_timeout``: seconds for the WebSocket handshake; ``rest_timeout``: seconds for a
+        REST request; ``backoff``: the reconnect delays (default :class:`Backoff()`);
+        ``max_reconnects``: give up (:class:`~tradecost.errors.FeedError`) after that many
+        (None: never); ``trade_queue``: trades kept for the iteration (the oldest dropped
+        beyond); ``clock``: ns since the epoch for ``local_ts``; ``sleep``: awaited between
+        reconnects and REST retries; ``book_factory``: ``Instrument`` -> book (default
+        ``OrderBook``); ``on_event``: every event in the socket's callback instead of the
+        iteration; ``ssl``: the context for ``wss://`` (default: the system's trust store).
+        """
         self.open_timeout = open_timeout
         self.rest_timeout = rest_timeout
         self.backoff = backoff or Backoff()

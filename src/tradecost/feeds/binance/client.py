@@ -19,15 +19,14 @@ REST snapshots and ``exchangeInfo`` go over HTTP(S) with the standard library, i
 from __future__ import annotations
 
 import asyncio
-import ssl as ssl_module
 import time
 import urllib.request
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Unpack
 
 from tradecost.errors import FeedError, InvalidInputError
-from tradecost.feeds._client import FeedClient, Link
+from tradecost.feeds._client import FeedClient, FeedOptions, Link
 from tradecost.feeds.binance.instruments import (
     bundled_binance_instruments,
     parse_exchange_info,
@@ -35,8 +34,6 @@ from tradecost.feeds.binance.instruments import (
 )
 from tradecost.feeds.binance.protocol import BinanceFeedStats, BinanceProtocol
 from tradecost.feeds.binance.spec import DEPTH_SPEEDS, market_spec, rest_base_for
-from tradecost.feeds.events import Event
-from tradecost.feeds.reconnect import Backoff
 from tradecost.feeds.ws import WebSocketClient
 from tradecost.instruments import Instrument
 
@@ -71,6 +68,9 @@ class BinanceFeed(FeedClient[BinanceProtocol]):
     fetched from ``exchangeInfo``, else the bundled copy; a symbol Binance does not list raises
     :class:`~tradecost.errors.UnknownSymbolError` from ``start()`` (``async with``).
     Timers are in seconds; ``clock``, ``sleep``, ``http_get`` and ``backoff`` are injectable.
+    The options every feed takes (``open_timeout``, ``rest_timeout``, ``backoff``,
+    ``max_reconnects``, ``trade_queue``, ``clock``, ``sleep``, ``book_factory``, ``on_event``,
+    ``ssl``) are :class:`~tradecost.feeds._client.FeedOptions`.
     ``on_event`` receives every event in the socket's callback instead of the iteration
     (``await feed.join()`` then).
     """
@@ -95,17 +95,8 @@ class BinanceFeed(FeedClient[BinanceProtocol]):
         max_connection_age: float = MAX_CONNECTION_AGE_S,
         rebuild_timeout: float = 10.0,
         refetch_delay: float = 0.1,
-        open_timeout: float = 10.0,
-        rest_timeout: float = 10.0,
-        backoff: Backoff | None = None,
-        max_reconnects: int | None = None,
-        trade_queue: int = 100_000,
-        clock: Callable[[], int] = time.time_ns,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         http_get: Callable[[str, float], bytes] = _http_get,
-        book_factory: Callable[[Instrument], Any] | None = None,
-        on_event: Callable[[Event], None] | None = None,
-        ssl: ssl_module.SSLContext | None = None,
+        **options: Unpack[FeedOptions],
     ) -> None:
         self.spec = market_spec(market)
         self.market = market
@@ -147,18 +138,7 @@ class BinanceFeed(FeedClient[BinanceProtocol]):
         self.stats = BinanceFeedStats()
         self._books: dict[str, Any] = {}
         self._rest_attempts: dict[str, int] = {}
-        self._init_client(
-            open_timeout=open_timeout,
-            rest_timeout=rest_timeout,
-            backoff=backoff,
-            max_reconnects=max_reconnects,
-            trade_queue=trade_queue,
-            clock=clock,
-            sleep=sleep,
-            book_factory=book_factory,
-            on_event=on_event,
-            ssl=ssl,
-        )
+        self._init_client(**options)
 
     # ----------------------------------------------------------------- lifecycle
 

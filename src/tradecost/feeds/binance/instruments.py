@@ -27,7 +27,7 @@ from typing import Any
 
 from tradecost.errors import FeedError, InvalidInputError, UnknownSymbolError
 from tradecost.feeds.binance.spec import market_spec
-from tradecost.instruments import Instrument
+from tradecost.instruments import Instrument, checked_grid
 
 __all__ = [
     "bundled_binance_instruments",
@@ -57,23 +57,22 @@ def instrument_from_binance(row: Mapping[str, Any], market: str) -> Instrument:
     symbol = str(row.get("symbol", ""))
     if not symbol:
         raise InvalidInputError(f"exchangeInfo row without a symbol: {dict(row)!r}")
-    tick_size = _filter_decimal(row, "PRICE_FILTER", "tickSize")
-    step_size = _filter_decimal(row, "LOT_SIZE", "stepSize")
-    if tick_size is None or tick_size <= 0:
-        raise InvalidInputError(f"{symbol!r}: PRICE_FILTER.tickSize must be positive")
-    if step_size is None or step_size <= 0:
-        raise InvalidInputError(f"{symbol!r}: LOT_SIZE.stepSize must be positive")
-    min_qty = _filter_decimal(row, "LOT_SIZE", "minQty") or step_size
+    tick_size, step_size, min_qty = checked_grid(
+        repr(symbol),
+        ("PRICE_FILTER.tickSize", _filter_decimal(row, "PRICE_FILTER", "tickSize")),
+        ("LOT_SIZE.stepSize", _filter_decimal(row, "LOT_SIZE", "stepSize")),
+        _filter_decimal(row, "LOT_SIZE", "minQty"),
+    )
     if market == "spot":
         inst_type = "SPOT"
     else:
         inst_type = "SWAP" if row.get("contractType", "PERPETUAL") == "PERPETUAL" else "FUTURES"
     return Instrument(
-        inst_id=symbol,
-        inst_type=inst_type,
-        tick_size=tick_size,
-        lot_size=step_size,
-        min_size=min_qty,
+        symbol,
+        inst_type,
+        tick_size,
+        step_size,
+        min_qty,
         base_ccy=str(row.get("baseAsset", "")),
         quote_ccy=str(row.get("quoteAsset", "")),
         settle_ccy=str(row.get("marginAsset", "")) if market != "spot" else "",

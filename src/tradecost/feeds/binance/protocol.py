@@ -30,7 +30,6 @@ docs/feed.md).
 from __future__ import annotations
 
 import enum
-import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from tradecost.errors import (
     MalformedMessageError,
     SubscriptionError,
 )
+from tradecost.feeds._protocol import VenueProtocol, default_book_factory
 from tradecost.feeds.binance.spec import (
     DEPTH_SPEEDS,
     depth_stream,
@@ -134,13 +134,7 @@ class _Depth:
     state_since_ns: int = 0
 
 
-def _default_book_factory(instrument: Instrument) -> Any:
-    from tradecost._book import OrderBook
-
-    return OrderBook(tick_size=str(instrument.tick_size), inst_id=instrument.inst_id)
-
-
-class BinanceProtocol:
+class BinanceProtocol(VenueProtocol[tuple[str, list[str]]]):
     """One connection's worth of Binance streams: diff depth and/or trades for ``symbols``.
 
     ``market`` is ``"spot"`` or ``"usdm"``. ``instruments`` maps symbol → :class:`Instrument`
@@ -184,8 +178,9 @@ class BinanceProtocol:
         decoder = load_depth_decoder()
         self._decoder = decoder.DepthMessage()
         self._replay_decoder = decoder.DepthMessage()
-        make_book = book_factory or _default_book_factory
+        make_book = book_factory or default_book_factory
         self.depths: dict[str, _Depth] = {}
+        self._records = self.depths
         if depth:
             for symbol in self.symbols:
                 instrument = instruments.get(symbol)
@@ -195,11 +190,7 @@ class BinanceProtocol:
                 self.depths[symbol] = _Depth(
                     symbol, instrument, book if book is not None else make_book(instrument)
                 )
-        self.reconnect_requested = False
-        self._outgoing: list[str] = []
-        self._rest_requests: list[str] = []
-        self._requests: dict[int, tuple[str, list[str]]] = {}
-        self._ids = itertools.count(1)
+        self._init_queues()  # (method, streams) of each request awaiting its reply
 
     # ----------------------------------------------------------------- public state
 
@@ -213,11 +204,6 @@ class BinanceProtocol:
                 out.append(trade_stream(symbol, self.market))
         return out
 
-    @property
-    def books(self) -> dict[str, Any]:
-        """``{symbol: book}`` (the objects are kept across rebuilds and reconnects)."""
-        return {symbol: d.book for symbol, d in self.depths.items()}
-
     def state(self, symbol: str) -> DepthState:
         return self.depths[symbol].state
 
@@ -228,38 +214,18 @@ class BinanceProtocol:
     def last_update_id(self, symbol: str) -> int:
         return self.depths[symbol].last_id
 
-    def data_to_send(self) -> list[str]:
-        """Frames to send, in order (drains the queue)."""
-        out, self._outgoing = self._outgoing, []
-        return out
-
-    @property
-    def wants_to_send(self) -> bool:
-        return bool(self._outgoing)
-
-    @property
-    def wants_rest(self) -> bool:
-        return bool(self._rest_requests)
-
-    def rest_requests(self) -> list[str]:
-        """Symbols whose REST depth snapshot is needed now (drains)."""
-        out, self._rest_requests = self._rest_requests, []
-        return out
-
     def rest_failed(self, symbol: str) -> None:
         """The REST request failed: ask again if the book still waits for it."""
         depth = self.depths[symbol]
         depth.rest_pending = False
         if depth.state is DepthState.BUFFERING and depth.buffer:
-            self._ask_rest(depth)
+            self._ask_rest(depth.symbol, depth)
 
     # ----------------------------------------------------------------- connection lifecycle
 
     def connection_made(self, now_ns: int) -> None:
         """A new socket is open: subscribe every stream; every book starts buffering."""
-        self._requests.clear()
-        self._rest_requests.clear()
-        self.reconnect_requested = False
+        self._reset_queues()
         for depth in self.depths.values():
             self._restart(depth, now_ns)
             depth.last_rx_ns = now_ns
@@ -305,7 +271,7 @@ class BinanceProtocol:
                 and now_ns - depth.state_since_ns > rebuild_timeout_ns
                 and not depth.rest_pending
             ):
-                self._ask_rest(depth)
+                self._ask_rest(depth.symbol, depth)
         return events
 
     # ----------------------------------------------------------------- receiving
@@ -352,21 +318,21 @@ class BinanceProtocol:
         except MalformedMessageError:
             self.stats.bad_frames += 1
             self.stats.errors += 1
-            self._ask_rest(depth)
+            self._ask_rest(depth.symbol, depth)
             return []
         last = snapshot.final_update_id
         if depth.buffer:
             first_u = depth.buffer[0][1]
             if (last + 1 if not self.futures else last) < first_u:
                 self.stats.refetches += 1
-                self._ask_rest(depth)
+                self._ask_rest(depth.symbol, depth)
                 return []
         exch_ms = snapshot.event_time_ms
         try:
             snapshot.apply(depth.book)
         except (MalformedMessageError, InvalidInputError):
             self.stats.bad_frames += 1
-            self._ask_rest(depth)
+            self._ask_rest(depth.symbol, depth)
             return []
         self.stats.rest_snapshots += 1
         buffered, depth.buffer = depth.buffer, []
@@ -383,7 +349,7 @@ class BinanceProtocol:
                 self.stats.resyncs += 1
                 depth.buffer = buffered[index:]
                 depth.state_since_ns = local_ts
-                self._ask_rest(depth)
+                self._ask_rest(depth.symbol, depth)
                 return []
             msg = self._replay_decoder
             try:
@@ -400,18 +366,7 @@ class BinanceProtocol:
             exch_ms = event_ms
         depth.state = DepthState.LIVE
         depth.state_since_ns = local_ts
-        self.stats.book_updates += 1
-        return [
-            BookEvent(
-                symbol,
-                self.channel,
-                depth.book,
-                ms_to_ns(exch_ms),
-                local_ts,
-                depth.last_id,
-                "snapshot",
-            )
-        ]
+        return self._book_event(symbol, ms_to_ns(exch_ms), local_ts, depth.last_id, "snapshot")
 
     # ----------------------------------------------------------------- internals
 
@@ -459,18 +414,8 @@ class BinanceProtocol:
             return self._resync(depth, local_ts, keep=None)
         depth.last_id = final_id
         depth.bridged = True
-        self.stats.book_updates += 1
-        return [
-            BookEvent(
-                depth.symbol,
-                self.channel,
-                depth.book,
-                msg.event_time_ms * 1_000_000,
-                local_ts,
-                final_id,
-                "update",
-            )
-        ]
+        exch_ts = ms_to_ns(msg.event_time_ms)
+        return self._book_event(depth.symbol, exch_ts, local_ts, final_id, "update")
 
     def _buffer(
         self,
@@ -490,7 +435,7 @@ class BinanceProtocol:
         if not depth.buffer:
             depth.state_since_ns = local_ts
         depth.buffer.append((frame, first_id, final_id, prev_id, event_ms))
-        self._ask_rest(depth)
+        self._ask_rest(depth.symbol, depth)
 
     def _restart(self, depth: _Depth, now_ns: int) -> None:
         depth.state = DepthState.BUFFERING
@@ -520,13 +465,8 @@ class BinanceProtocol:
         self._restart(depth, now_ns)
         if keep is not None:
             depth.buffer.append(keep)
-            self._ask_rest(depth)
+            self._ask_rest(depth.symbol, depth)
         return events
-
-    def _ask_rest(self, depth: _Depth) -> None:
-        if not depth.rest_pending:
-            depth.rest_pending = True
-            self._rest_requests.append(depth.symbol)
 
     def _request(self, method: str, streams: list[str]) -> None:
         if not streams:
@@ -537,7 +477,7 @@ class BinanceProtocol:
             body = subscribe_request(streams, request_id)
         else:
             body = unsubscribe_request(streams, request_id)
-        self._outgoing.append(json.dumps(body, separators=(",", ":")))
+        self._send(body)
 
     def _receive_json(self, frame: bytes | str, local_ts: int, *, malformed: bool) -> list[Event]:
         """Everything that is not a well-formed diff-depth event (``malformed``: the depth

@@ -17,15 +17,14 @@ run in milliseconds.
 from __future__ import annotations
 
 import asyncio
-import ssl as ssl_module
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Unpack
 from urllib.parse import urlsplit
 
 from tradecost.errors import FeedError, InvalidInputError
-from tradecost.feeds._client import FeedClient, Link
+from tradecost.feeds._client import FeedClient, FeedOptions, Link
 from tradecost.feeds.okx.instruments import (
     OKX_REST_URL,
     Instrument,
@@ -36,7 +35,6 @@ from tradecost.feeds.okx.instruments import (
 )
 from tradecost.feeds.okx.protocol import (
     LOGIN_CHANNELS,
-    Event,
     FeedStats,
     OKXProtocol,
     rest_books_url,
@@ -76,8 +74,10 @@ class OKXFeed(FeedClient[OKXProtocol]):
     REST snapshot and instruments; derived from ``url``), ``instruments`` (else fetched from
     ``rest_url``, else the bundled copy), ``api_key``/``secret_key``/``passphrase`` (login, needed
     for ``books-l2-tbt``/``books50-l2-tbt``), ``bootstrap`` (``"auto"``/``"ws"``/``"rest"``),
-    ``relay=True`` for GoQuant-style full-snapshot relays, timers in seconds, ``ssl`` for a
-    ``wss://`` URL (default: the system's trust store).
+    ``relay=True`` for GoQuant-style full-snapshot relays, timers in seconds. The options every
+    feed takes (``open_timeout``, ``rest_timeout``, ``backoff``, ``max_reconnects``,
+    ``trade_queue``, ``clock``, ``sleep``, ``book_factory``, ``on_event``, ``ssl`` for a
+    ``wss://`` URL) are :class:`~tradecost.feeds._client.FeedOptions`.
 
     ``on_event``: called with every event from the socket's own callback, as the frame that made
     it is applied: bytes received → your code with no task switch in between (the lowest
@@ -111,16 +111,7 @@ class OKXFeed(FeedClient[OKXProtocol]):
         pong_timeout: float = 5.0,
         stale_after: float | None = 90.0,
         resync_timeout: float = 10.0,
-        open_timeout: float = 10.0,
-        rest_timeout: float = 10.0,
-        backoff: Backoff | None = None,
-        max_reconnects: int | None = None,
-        trade_queue: int = 100_000,
-        clock: Callable[[], int] = time.time_ns,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        book_factory: Callable[[Instrument], Any] | None = None,
-        on_event: Callable[[Event], None] | None = None,
-        ssl: ssl_module.SSLContext | None = None,
+        **options: Unpack[FeedOptions],
     ) -> None:
         self.inst_ids = [inst_ids] if isinstance(inst_ids, str) else list(inst_ids)
         if not self.inst_ids:
@@ -152,18 +143,7 @@ class OKXFeed(FeedClient[OKXProtocol]):
         self.resync_timeout = resync_timeout
         self.stats = FeedStats()
         self.protocol: OKXProtocol | None = None
-        self._init_client(
-            open_timeout=open_timeout,
-            rest_timeout=rest_timeout,
-            backoff=backoff,
-            max_reconnects=max_reconnects,
-            trade_queue=trade_queue,
-            clock=clock,
-            sleep=sleep,
-            book_factory=book_factory,
-            on_event=on_event,
-            ssl=ssl,
-        )
+        self._init_client(**options)
 
     # ----------------------------------------------------------------- lifecycle
 

@@ -33,7 +33,6 @@ counts) an already-queued event whose book has since gone out of sync.
 from __future__ import annotations
 
 import enum
-import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from tradecost.errors import (
     SequenceGapError,
     SubscriptionError,
 )
+from tradecost.feeds._protocol import VenueProtocol, default_book_factory
 from tradecost.feeds.events import BookEvent as BookEvent
 from tradecost.feeds.events import Event as Event
 from tradecost.feeds.events import TradeEvent as TradeEvent
@@ -163,19 +163,13 @@ class _Stream:
     rest_pending: bool = False
 
 
-def _default_book_factory(instrument: Instrument) -> Any:
-    from tradecost._book import OrderBook
-
-    return OrderBook(tick_size=str(instrument.tick_size), inst_id=instrument.inst_id)
-
-
 def _default_decoder() -> Any:
     from tradecost.feeds.okx._decoder import BookMessage
 
     return BookMessage()
 
 
-class OKXProtocol:
+class OKXProtocol(VenueProtocol[tuple[str, str, str]]):
     """The OKX v5 public feed state machine for one connection's worth of subscriptions.
 
     ``inst_ids`` are subscribed on ``channel`` (one of ``books``, ``books5``, ``bbo-tbt``,
@@ -228,26 +222,18 @@ class OKXProtocol:
         #: to feed the learned models' dataset builder).
         self.frame_observer: Callable[[str | bytes, int], None] | None = None
         instruments = instruments or {}
-        make_book = book_factory or _default_book_factory
+        make_book = book_factory or default_book_factory
         self._decoder = (decoder_factory or _default_decoder)()
         self._replay_decoder = (decoder_factory or _default_decoder)()
         self.streams: dict[str, _Stream] = {}
+        self._records = self.streams
         for inst_id in dict.fromkeys(inst_ids):
             instrument = instruments.get(inst_id) or bundled_instrument(inst_id)
             self.streams[inst_id] = _Stream(inst_id, channel, instrument, make_book(instrument))
         self.logged_in = False
-        self.reconnect_requested = False
-        self._outgoing: list[str] = []
-        self._rest_requests: list[str] = []
-        self._requests: dict[str, tuple[str, str, str]] = {}
-        self._ids = itertools.count(1)
+        self._init_queues()  # (op, channel, instId) of each request awaiting its reply
 
     # ----------------------------------------------------------------- public state
-
-    @property
-    def books(self) -> dict[str, Any]:
-        """``{inst_id: book}``: the book objects (kept across resyncs and reconnects)."""
-        return {inst_id: stream.book for inst_id, stream in self.streams.items()}
 
     def state(self, inst_id: str) -> BookState:
         return self.streams[inst_id].state
@@ -259,41 +245,19 @@ class OKXProtocol:
     def last_seq_id(self, inst_id: str) -> int | None:
         return self.streams[inst_id].last_seq_id
 
-    def data_to_send(self) -> list[str]:
-        """Frames to send, in order (drains the queue)."""
-        out, self._outgoing = self._outgoing, []
-        return out
-
-    @property
-    def wants_to_send(self) -> bool:
-        """True when :meth:`data_to_send` has frames."""
-        return bool(self._outgoing)
-
-    @property
-    def wants_rest(self) -> bool:
-        """True when :meth:`rest_requests` has instruments."""
-        return bool(self._rest_requests)
-
     def rest_failed(self, inst_id: str) -> None:
         """The REST snapshot request failed: ask again if the book is still waiting for it."""
         stream = self.streams[inst_id]
         stream.rest_pending = False
         if stream.state is BookState.AWAITING_REST:
-            self._ask_rest(stream)
-
-    def rest_requests(self) -> list[str]:
-        """inst_ids whose REST snapshot ``GET /api/v5/market/books`` is needed (drains)."""
-        out, self._rest_requests = self._rest_requests, []
-        return out
+            self._ask_rest(stream.inst_id, stream)
 
     # ----------------------------------------------------------------- connection lifecycle
 
     def connection_made(self, now_ns: int, *, timestamp_s: str | None = None) -> None:
         """A new socket is open: log in if needed and subscribe everything."""
-        self._requests.clear()
-        self._rest_requests.clear()
+        self._reset_queues()
         self.logged_in = False
-        self.reconnect_requested = False
         for stream in self.streams.values():
             self._set_state(stream, BookState.SUBSCRIBING, now_ns)
             stream.last_rx_ns = now_ns
@@ -389,10 +353,11 @@ class OKXProtocol:
             exch_ts = ms_to_ns(data.get("ts") or 0)
         except (ValueError, KeyError, IndexError, TypeError):
             self.stats.bad_frames += 1
-            self._ask_rest(stream)
+            self._ask_rest(stream.inst_id, stream)
             return []
         if stream.first_prev_seq_id is not None and snap_seq < stream.first_prev_seq_id:
-            self._ask_rest(stream)  # the REST book is older than the buffered stream: refetch
+            # The REST book is older than the buffered stream: fetch it again.
+            self._ask_rest(stream.inst_id, stream)
             return []
         try:
             stream.book.apply_snapshot(bids, asks)
@@ -410,25 +375,19 @@ class OKXProtocol:
             if seq <= snap_seq:
                 continue
             if first and not prev <= snap_seq < seq:
-                self.stats.gaps += 1
-                self._resync(stream, local_ts)
-                if self.strict:
-                    raise SequenceGapError(
-                        f"{inst_id}: the first buffered update (prevSeqId {prev}, seqId {seq}) "
-                        f"does not follow the REST snapshot (seqId {snap_seq})"
-                    )
+                self._gap(
+                    stream,
+                    local_ts,
+                    f"the first buffered update (prevSeqId {prev}, seqId {seq}) "
+                    f"does not follow the REST snapshot (seqId {snap_seq})",
+                )
                 return []
             first = False
             msg.decode(raw)
             if not self._apply_live(stream, msg, local_ts):
                 return []
             exch_ts = ms_to_ns(msg.ts)
-        self.stats.book_updates += 1
-        return [
-            BookEvent(
-                inst_id, stream.channel, stream.book, exch_ts, local_ts, stream.last_seq_id, "rest"
-            )
-        ]
+        return self._book_event(inst_id, exch_ts, local_ts, stream.last_seq_id, "rest")
 
     # ----------------------------------------------------------------- internals
 
@@ -442,12 +401,7 @@ class OKXProtocol:
     def _request(self, op: str, channel: str, inst_id: str) -> None:
         req_id = str(next(self._ids))
         self._requests[req_id] = (op, channel, inst_id)
-        self._outgoing.append(
-            json.dumps(
-                {"id": req_id, "op": op, "args": [{"channel": channel, "instId": inst_id}]},
-                separators=(",", ":"),
-            )
-        )
+        self._send({"id": req_id, "op": op, "args": [{"channel": channel, "instId": inst_id}]})
 
     def _resync(self, stream: _Stream, now_ns: int) -> None:
         """Mark stale and rebuild: unsubscribe + subscribe brings a fresh snapshot."""
@@ -459,25 +413,10 @@ class OKXProtocol:
         self._request("unsubscribe", stream.channel, stream.inst_id)
         self._request("subscribe", stream.channel, stream.inst_id)
 
-    def _ask_rest(self, stream: _Stream) -> None:
-        if not stream.rest_pending:
-            stream.rest_pending = True
-            self._rest_requests.append(stream.inst_id)
-
-    def _book_event(self, stream: _Stream, msg: Any, local_ts: int, action: str) -> list[Event]:
-        """The one event of an applied push (counted in ``stats.book_updates``)."""
-        self.stats.book_updates += 1
-        return [
-            BookEvent(
-                stream.inst_id,
-                stream.channel,
-                stream.book,
-                ms_to_ns(msg.ts),
-                local_ts,
-                stream.last_seq_id,
-                action,
-            )
-        ]
+    def _push_event(self, stream: _Stream, msg: Any, local_ts: int, action: str) -> list[Event]:
+        """The one event of an applied push."""
+        exch_ts = ms_to_ns(msg.ts)
+        return self._book_event(stream.inst_id, exch_ts, local_ts, stream.last_seq_id, action)
 
     def _on_book(self, stream: _Stream, msg: Any, frame: str | bytes, local_ts: int) -> list[Event]:
         state = stream.state
@@ -488,7 +427,7 @@ class OKXProtocol:
                 return []
             if msg.n_bids == 0 and msg.n_asks == 0 and msg.action == "update":
                 return []  # a heartbeat: the book did not change
-            return self._book_event(stream, msg, local_ts, msg.action)
+            return self._push_event(stream, msg, local_ts, msg.action)
         if state is BookState.RESYNCING:
             self.stats.unsynced_dropped += 1
             return []
@@ -498,7 +437,7 @@ class OKXProtocol:
                 stream.buffer = []
             if not self._apply_snapshot(stream, msg, local_ts):
                 return []
-            return self._book_event(stream, msg, local_ts, "snapshot")
+            return self._push_event(stream, msg, local_ts, "snapshot")
         if snapshot or self.bootstrap == "ws" or msg.seq_id is None or msg.prev_seq_id is None:
             self.stats.unsynced_dropped += 1
             return []
@@ -511,7 +450,7 @@ class OKXProtocol:
             self._resync(stream, local_ts)
             return []
         stream.buffer.append((frame, msg.prev_seq_id, msg.seq_id))
-        self._ask_rest(stream)
+        self._ask_rest(stream.inst_id, stream)
         return []
 
     def _apply_snapshot(self, stream: _Stream, msg: Any, local_ts: int) -> bool:
@@ -543,13 +482,12 @@ class OKXProtocol:
                 if seq <= last:
                     self.stats.duplicates += 1
                 else:
-                    self.stats.gaps += 1
-                    self._resync(stream, local_ts)
-                    if self.strict:
-                        raise SequenceGapError(
-                            f"{stream.inst_id}: update prevSeqId {prev} (seqId {seq}) does not "
-                            f"chain onto the last seqId {last}: messages were lost"
-                        )
+                    self._gap(
+                        stream,
+                        local_ts,
+                        f"update prevSeqId {prev} (seqId {seq}) does not chain onto the last "
+                        f"seqId {last}: messages were lost",
+                    )
                 return False
             if seq == prev and msg.n_bids == 0 and msg.n_asks == 0:
                 self.stats.heartbeats += 1
@@ -572,6 +510,13 @@ class OKXProtocol:
             self._checksum_mismatch(stream, msg.checksum, local_ts)
             return False
         return True
+
+    def _gap(self, stream: _Stream, now_ns: int, detail: str) -> None:
+        """Messages were lost: count, resync, and in strict mode raise (``detail`` says which)."""
+        self.stats.gaps += 1
+        self._resync(stream, now_ns)
+        if self.strict:
+            raise SequenceGapError(f"{stream.inst_id}: {detail}")
 
     def _checksum_mismatch(self, stream: _Stream, expected: int, now_ns: int) -> None:
         """Count, resync, and in strict mode raise."""
@@ -657,18 +602,7 @@ class OKXProtocol:
             self._set_state(stream, BookState.AWAITING_SNAPSHOT, local_ts)
             return []
         self._set_state(stream, BookState.LIVE, local_ts)
-        stats.book_updates += 1
-        return [
-            BookEvent(
-                stream.inst_id,
-                stream.channel,
-                stream.book,
-                snapshot.timestamp_ns,
-                local_ts,
-                None,
-                "snapshot",
-            )
-        ]
+        return self._book_event(stream.inst_id, snapshot.timestamp_ns, local_ts, None, "snapshot")
 
 
 def rest_books_url(base_url: str, inst_id: str, depth: int = 400) -> str:
