@@ -341,6 +341,18 @@ cdef double _median(double* values, Py_ssize_t n) noexcept nogil:
     return 0.5 * (lower + upper)
 
 
+cdef inline double _mad_scale(
+    const double[::1] x, const double[::1] y, Py_ssize_t start, Py_ssize_t t, double a, double b,
+    double* buf,
+) noexcept nogil:
+    """The normal-consistent MAD scale of the residuals y - a - b·x over [start, t], statsmodels'
+    ``mad`` (``buf``: t - start + 1 scratch values, reordered)."""
+    cdef Py_ssize_t i
+    for i in range(start, t + 1):
+        buf[i - start] = fabs(y[i] - a - b * x[i])
+    return _median(buf, t + 1 - start) / _MAD_NORMAL
+
+
 cdef Py_ssize_t rolling_huber_kernel(
     const double[::1] x, const double[::1] y, Py_ssize_t window, double tuning, double ddof,
     Py_ssize_t max_iter, double tol, double[::1] alpha, double[::1] beta, double[::1] spread,
@@ -377,9 +389,7 @@ cdef Py_ssize_t rolling_huber_kernel(
         it = 0
         while it < max_iter:
             it += 1
-            for i in range(start, t + 1):
-                buf[i - start] = fabs(y[i] - a - b * x[i])
-            s = _median(buf, window) / _MAD_NORMAL
+            s = _mad_scale(x, y, start, t, a, b, buf)
             if s <= 0.0:
                 reason[0] = _EXACT_FIT
                 return t
@@ -410,9 +420,7 @@ cdef Py_ssize_t rolling_huber_kernel(
             a = my - b * mx
             if fabs(b - b_old) + fabs(a - a_old) <= tol * (1.0 + fabs(b) + fabs(a)):
                 break
-        for i in range(start, t + 1):
-            buf[i - start] = fabs(y[i] - a - b * x[i])
-        s = _median(buf, window) / _MAD_NORMAL
+        s = _mad_scale(x, y, start, t, a, b, buf)
         if s <= 0.0:
             reason[0] = _EXACT_FIT
             return t
