@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tradecost.errors import InvalidInputError, TradecostError
-from tradecost.serve.hub import Hub, OrderSpec, default_estimator
+from tradecost.serve.hub import Hub, OrderSpec
 
 DEMO_SEED = 7
 #: the symbols the demo serves, per venue
@@ -115,6 +115,7 @@ def open_feed(source: Source, on_event: Callable[[Any], None]) -> Any:
 def demo_estimator_factory(seed: int) -> Callable[..., Any]:
     """Estimators with the simulated market's own volatility and daily volume (measured on an
     independent stretch of it, as `tradecost simulate --demo` does)."""
+    from tradecost.serve.hub import default_estimator
     from tradecost.simulate import demo_market_inputs
 
     volatility, volume = demo_market_inputs(seed)
