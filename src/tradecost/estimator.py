@@ -591,7 +591,7 @@ class CostEstimator:
                 if taker_units == 0
                 else 0
             )
-            p_fill, model_name = self._fill_probability(
+            p_fill, model_name = self._fill_model().fill_probability(
                 book, side, float(max(ticks_behind, 0)), resting_units / per_base * limit, horizon_s
             )
             passive_bps = sign * (limit - mid) / mid * 1e4
@@ -615,16 +615,10 @@ class CostEstimator:
             model_name,
         )
 
-    def _fill_probability(
-        self,
-        book: OrderBook,
-        side: str,
-        distance_ticks: float,
-        notional: float,
-        horizon_s: float,
-    ) -> tuple[float, str]:
+    def _fill_model(self) -> FillModel:
+        """The fill model a limit order's resting part needs."""
         if self.fill_model is not None:
-            return self.fill_model.fill_probability(book, side, distance_ticks, notional, horizon_s)
+            return self.fill_model
         raise InvalidInputError(
             "a limit order needs a fill model (fill_model=...) to split maker and taker; "
             "see tradecost.models"

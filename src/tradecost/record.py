@@ -17,16 +17,16 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
+from tradecost._closing import Closing
 from tradecost.errors import InvalidInputError
 from tradecost.feeds.okx import spec
 from tradecost.feeds.okx.instruments import bundled_instruments
 from tradecost.instruments import Instrument
 
 
-class RecordingWriter:
+class RecordingWriter(Closing):
     """Append frames to a gzip'd NDJSON recording (``with RecordingWriter(path) as rec``)."""
 
     def __init__(self, path: str | Path) -> None:
@@ -48,17 +48,6 @@ class RecordingWriter:
 
     def close(self) -> None:
         self._file.close()
-
-    def __enter__(self) -> RecordingWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _open_text(path: Path) -> IO[str]:

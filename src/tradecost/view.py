@@ -120,14 +120,19 @@ def _inputs(state: SimulateState, wide: bool, width: int) -> Table:
     return table
 
 
-def _book(state: SimulateState, wide: bool) -> Table:
-    table = Table(
-        title="book" if wide else None,
+def _panel(title: str, wide: bool) -> Table:
+    """A panel's table: titled and ruled under the header when wide, bare when narrow."""
+    return Table(
+        title=title if wide else None,
         box=box.HEAVY_HEAD if wide else None,
         show_edge=False,
         pad_edge=False,
         header_style="bold",
     )
+
+
+def _book(state: SimulateState, wide: bool) -> Table:
+    table = _panel("book", wide)
     names = ("bid size", "bid", "ask", "ask size") if wide else ("size", "bid", "ask", "size")
     for name in names:
         table.add_column(name, justify="right", no_wrap=True)
@@ -145,13 +150,7 @@ def _book(state: SimulateState, wide: bool) -> Table:
 
 
 def _costs(state: SimulateState, wide: bool) -> Table:
-    table = Table(
-        title="cost of the order now" if wide else None,
-        box=box.HEAVY_HEAD if wide else None,
-        show_edge=False,
-        pad_edge=False,
-        header_style="bold",
-    )
+    table = _panel("cost of the order now", wide)
     table.add_column("" if wide else "cost", style="bold", overflow="fold")
     table.add_column("USD", justify="right", no_wrap=True)
     table.add_column("bps", justify="right", no_wrap=True)
@@ -205,13 +204,7 @@ def _estimate_notes(state: SimulateState, wide: bool) -> Text:
 
 
 def _latency(state: SimulateState, wide: bool) -> Table:
-    table = Table(
-        title=f"latency (µs, {state.event_loop} loop)" if wide else None,
-        box=box.HEAVY_HEAD if wide else None,
-        show_edge=False,
-        pad_edge=False,
-        header_style="bold",
-    )
+    table = _panel(f"latency (µs, {state.event_loop} loop)", wide)
     first = "stage" if wide else f"µs ({state.event_loop})"
     for name in (first, "p50", "p95", "p99", "max", "n"):
         table.add_column(name, justify="right", no_wrap=True)

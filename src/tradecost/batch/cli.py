@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -169,15 +170,11 @@ def _sizes(text: str) -> list[float]:
 
 
 def cmd_batch_costs(args: argparse.Namespace) -> int:
-    import os
-
     from tradecost.batch import make_executor, run_costs
 
     paths = expand_inputs(args.inputs)
     sides = ("buy", "sell") if args.side == "both" else (args.side,)
-    workers = args.workers
-    if workers is None and args.dask is None:
-        workers = min(len(paths), os.cpu_count() or 1)
+    workers = _workers(args, len(paths))
     options: dict[str, Any] = {
         "sides": sides,
         "fee_tier": args.fee_tier,
@@ -185,9 +182,7 @@ def cmd_batch_costs(args: argparse.Namespace) -> int:
         "daily_volume_usd": _number_or_auto(args.daily_volume_usd, "--daily-volume-usd"),
         "sample_ms": args.sample_ms,
     }
-    symbols = None
-    if args.symbols is not None:
-        symbols = [part.strip() for part in args.symbols.split(",") if part.strip()]
+    symbols = None if args.symbols is None else _names(args.symbols)
     started = time.perf_counter()
     with make_executor(workers, args.dask) as executor, _progress(args.quiet) as progress:
         result = run_costs(
@@ -200,23 +195,16 @@ def cmd_batch_costs(args: argparse.Namespace) -> int:
             end=args.end,
             **options,
         )
-    written = result.write(args.out, args.format)
-    summary = result.summary()
-    summary["outputs"] = {name: str(path) for name, path in written.items()}
-    summary["seconds"] = round(time.perf_counter() - started, 3)
-    print(json.dumps(summary, sort_keys=True))
-    return 0 if summary["succeeded"] else 1
+    return _report(result, args, started)
 
 
 def cmd_batch_pairs(args: argparse.Namespace) -> int:
-    import os
-
     from tradecost.batch import make_executor
     from tradecost.batch.pairs import pair_task, pair_tasks
     from tradecost.batch.result import BatchResult
     from tradecost.batch.runner import run_tasks
 
-    symbols = [part.strip() for part in args.symbols.split(",") if part.strip()]
+    symbols = _names(args.symbols)
     tasks = pair_tasks(
         args.stores,
         symbols,
@@ -235,13 +223,30 @@ def cmd_batch_pairs(args: argparse.Namespace) -> int:
         exchange=args.exchange,
         books=not args.no_books,
     )
-    workers = args.workers
-    if workers is None and args.dask is None:
-        workers = min(len(tasks), os.cpu_count() or 1)
+    workers = _workers(args, len(tasks))
     started = time.perf_counter()
     with make_executor(workers, args.dask) as executor, _progress(args.quiet) as progress:
         results = run_tasks(pair_task, tasks, [task.name for task in tasks], executor, progress)
     result = BatchResult.merge("pairs", results)
+    return _report(result, args, started)
+
+
+def _names(text: str) -> list[str]:
+    """``--symbols A,B``: the comma-separated names, blanks dropped."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _workers(args: argparse.Namespace, tasks: int) -> int | None:
+    """``--workers``, else one process per task up to the cores (none with ``--dask``)."""
+    if args.workers is None and args.dask is None:
+        return min(tasks, os.cpu_count() or 1)
+    workers: int | None = args.workers
+    return workers
+
+
+def _report(result: Any, args: argparse.Namespace, started: float) -> int:
+    """Write the merged result, print its summary as one JSON line; 0 when every task
+    succeeded."""
     written = result.write(args.out, args.format)
     summary = result.summary()
     summary["outputs"] = {name: str(path) for name, path in written.items()}

@@ -114,7 +114,8 @@ def pair_task(task: PairTask) -> TaskResult:
 def _analyse(task: PairTask) -> tuple[dict[str, Any], dict[str, Any]]:
     import numpy as np
 
-    from tradecost.pairs import analyze, backtest, engle_granger, half_life
+    from tradecost.pairs import analyze, engle_granger, half_life
+    from tradecost.pairs._bars import backtest_bars, join_bars
     from tradecost.store import TickStore
     from tradecost.store.intervals import parse_interval
 
@@ -137,12 +138,7 @@ def _analyse(task: PairTask) -> tuple[dict[str, Any], dict[str, Any]]:
             )
             for leg, symbol in (("y", task.y), ("x", task.x))
         }
-        joined = (
-            bars["y"][["close", "volume"]]
-            .add_suffix("_y")
-            .join(bars["x"][["close", "volume"]].add_suffix("_x"), how="inner")
-            .sort_index()
-        )
+        joined = join_bars(bars["y"], bars["x"])
         health = {
             "store": task.store,
             "y": task.y,
@@ -170,21 +166,10 @@ def _analyse(task: PairTask) -> tuple[dict[str, Any], dict[str, Any]]:
             bars_half_life = half_life(residuals)
         except InvalidInputError:
             bars_half_life = math.nan
-        analysis = analyze(prices_y, prices_x, options.window)
-        result = backtest(
-            prices_y,
-            prices_x,
-            analysis=analysis,
-            entry=options.entry,
-            exit=options.exit,
-            stop=options.stop,
-            notional=options.notional,
-            exchange=options.fee_exchange,
-            market=options.market,
-            tier=options.tier,
-            volume_y=joined["volume_y"].to_numpy(),
-            volume_x=joined["volume_x"].to_numpy(),
-            timestamps_ns=joined.index.to_numpy(dtype=np.int64),
+        result = backtest_bars(
+            joined,
+            analyze(prices_y, prices_x, options.window),
+            options,
             interval_ns=interval_ns,
             book_at=_book_at(store, options.exchange) if options.books else None,
             y_symbol=task.y,

@@ -22,15 +22,9 @@ the input and allocates the outputs; these kernels never raise.
 
 from libc.math cimport NAN, fabs, isnan, sqrt
 
-import numpy as np
+from tradecost._book cimport TRADECOST_SOURCE_HASH
 
-cdef extern from *:
-    """
-    #ifndef TRADECOST_SOURCE_HASH
-    #define TRADECOST_SOURCE_HASH "unknown"
-    #endif
-    """
-    const char* TRADECOST_SOURCE_HASH
+import numpy as np
 
 SOURCE_HASH = (<bytes>TRADECOST_SOURCE_HASH).decode("ascii")
 
@@ -56,6 +50,39 @@ cdef double _EXACT_FRACTION = 1e-12
 cdef double _MAD_NORMAL = 0.6744897501960817
 
 
+cdef inline void _fill_nan(double[::1] values) noexcept nogil:
+    """Every output point undefined until a kernel writes it."""
+    cdef Py_ssize_t t
+    for t in range(values.shape[0]):
+        values[t] = NAN
+
+
+cdef inline void _clear_fit(
+    double[::1] alpha, double[::1] beta, double[::1] spread, double[::1] zscore,
+    double[::1] spread_sd,
+) noexcept nogil:
+    """The outputs every regression kernel writes, undefined (NaN) until it does."""
+    _fill_nan(alpha)
+    _fill_nan(beta)
+    _fill_nan(spread)
+    _fill_nan(zscore)
+    _fill_nan(spread_sd)
+
+
+cdef inline Py_ssize_t _change_step(
+    const double[::1] values, Py_ssize_t t, Py_ssize_t window,
+) noexcept nogil:
+    """How the count of value changes inside the window ending at ``t`` moves from the window
+    ending at ``t - 1``: +1 when ``values[t]`` differs from the one before, -1 when the pair
+    that leaves the window differed (a count of 0 means a constant window)."""
+    cdef Py_ssize_t step = 0
+    if t >= 1:
+        step += values[t] != values[t - 1]
+    if t >= window:
+        step -= values[t - window + 1] != values[t - window]
+    return step
+
+
 cdef Py_ssize_t rolling_ols_kernel(
     const double[::1] x, const double[::1] y, Py_ssize_t window, double ddof, bint exclusive,
     double[::1] alpha, double[::1] beta, double[::1] spread, double[::1] zscore,
@@ -69,20 +96,11 @@ cdef Py_ssize_t rolling_ols_kernel(
     cdef double ax = 0.0, ay = 0.0, mu = 0.0, mv = 0.0, cuu = 0.0, cvv = 0.0, cuv = 0.0
     cdef double u, v, u_out, v_out, du, dv, mu_new, mv_new, b, ssr, sd, e
     cdef double p_ax = 0.0, p_ay = 0.0, p_mu = 0.0, p_mv = 0.0, p_b = NAN, p_sd = NAN
+    _clear_fit(alpha, beta, spread, zscore, spread_sd)
+    _fill_nan(correlation)
     for t in range(n):
-        alpha[t] = NAN
-        beta[t] = NAN
-        spread[t] = NAN
-        zscore[t] = NAN
-        correlation[t] = NAN
-        spread_sd[t] = NAN
-    for t in range(n):
-        if t >= 1:
-            x_changes += x[t] != x[t - 1]
-            y_changes += y[t] != y[t - 1]
-        if t >= window:
-            x_changes -= x[t - window + 1] != x[t - window]
-            y_changes -= y[t - window + 1] != y[t - window]
+        x_changes += _change_step(x, t, window)
+        y_changes += _change_step(y, t, window)
         if t < window - 1:
             continue
         if (t - window + 1) % window == 0:
@@ -198,13 +216,9 @@ cdef Py_ssize_t rolling_adf_kernel(
     cdef double* r = &row[0]
     cdef double* m = &sums[0]
     cdef double* f = &factor[0]
+    _fill_nan(stat)
     for t in range(n):
-        stat[t] = NAN
-    for t in range(n):
-        if t >= 1:
-            changes += x[t] != x[t - 1]
-        if t >= window:
-            changes -= x[t - window + 1] != x[t - window]
+        changes += _change_step(x, t, window)
         if t < window - 1:
             continue
         if (t - window + 1) % window == 0:
@@ -265,12 +279,7 @@ cdef Py_ssize_t kalman_kernel(
     deviation."""
     cdef Py_ssize_t n = x.shape[0], t
     cdef double b = beta0, a = alpha0, xt, e, s, k0, k1
-    for t in range(n):
-        alpha[t] = NAN
-        beta[t] = NAN
-        spread[t] = NAN
-        zscore[t] = NAN
-        spread_sd[t] = NAN
+    _clear_fit(alpha, beta, spread, zscore, spread_sd)
     for t in range(start, n):
         p00 += beta_var
         p11 += alpha_var
@@ -332,6 +341,18 @@ cdef double _median(double* values, Py_ssize_t n) noexcept nogil:
     return 0.5 * (lower + upper)
 
 
+cdef inline double _mad_scale(
+    const double[::1] x, const double[::1] y, Py_ssize_t start, Py_ssize_t t, double a, double b,
+    double* buf,
+) noexcept nogil:
+    """The normal-consistent MAD scale of the residuals y - a - b·x over [start, t], statsmodels'
+    ``mad`` (``buf``: t - start + 1 scratch values, reordered)."""
+    cdef Py_ssize_t i
+    for i in range(start, t + 1):
+        buf[i - start] = fabs(y[i] - a - b * x[i])
+    return _median(buf, t + 1 - start) / _MAD_NORMAL
+
+
 cdef Py_ssize_t rolling_huber_kernel(
     const double[::1] x, const double[::1] y, Py_ssize_t window, double tuning, double ddof,
     Py_ssize_t max_iter, double tol, double[::1] alpha, double[::1] beta, double[::1] spread,
@@ -344,12 +365,7 @@ cdef Py_ssize_t rolling_huber_kernel(
     cdef Py_ssize_t n = x.shape[0], t, i, it, start
     cdef double w = <double>window, mx, my, sxx, sxy, sw, wi, r, s, b, a, b_old, a_old, u
     cdef double* buf = &scratch[0]
-    for t in range(n):
-        alpha[t] = NAN
-        beta[t] = NAN
-        spread[t] = NAN
-        zscore[t] = NAN
-        spread_sd[t] = NAN
+    _clear_fit(alpha, beta, spread, zscore, spread_sd)
     for t in range(window - 1, n):
         start = t - window + 1
         mx = 0.0
@@ -373,9 +389,7 @@ cdef Py_ssize_t rolling_huber_kernel(
         it = 0
         while it < max_iter:
             it += 1
-            for i in range(start, t + 1):
-                buf[i - start] = fabs(y[i] - a - b * x[i])
-            s = _median(buf, window) / _MAD_NORMAL
+            s = _mad_scale(x, y, start, t, a, b, buf)
             if s <= 0.0:
                 reason[0] = _EXACT_FIT
                 return t
@@ -406,9 +420,7 @@ cdef Py_ssize_t rolling_huber_kernel(
             a = my - b * mx
             if fabs(b - b_old) + fabs(a - a_old) <= tol * (1.0 + fabs(b) + fabs(a)):
                 break
-        for i in range(start, t + 1):
-            buf[i - start] = fabs(y[i] - a - b * x[i])
-        s = _median(buf, window) / _MAD_NORMAL
+        s = _mad_scale(x, y, start, t, a, b, buf)
         if s <= 0.0:
             reason[0] = _EXACT_FIT
             return t

@@ -100,18 +100,13 @@ def report(
         AlertRule,
         adf,
         analyze,
-        backtest,
         engle_granger,
         half_life,
         signals,
     )
+    from tradecost.pairs._bars import backtest_bars, join_bars
 
-    joined = (
-        bars_y[["close", "volume"]]
-        .add_suffix("_y")
-        .join(bars_x[["close", "volume"]].add_suffix("_x"), how="inner")
-    )
-    joined = joined.sort_index()
+    joined = join_bars(bars_y, bars_x)
     if joined.empty:
         raise InvalidInputError(
             f"{args.y} and {args.x} have no {args.interval} bar in common in {args.db}"
@@ -203,20 +198,10 @@ def report(
         "alerts_total": len(alerts),
     }
     if args.backtest:
-        result = backtest(
-            close_y.to_numpy(),
-            close_x.to_numpy(),
-            analysis=analysis,
-            entry=args.entry,
-            exit=args.exit,
-            stop=args.stop,
-            notional=args.notional,
-            exchange=args.fee_exchange,
-            market=args.market,
-            tier=args.tier,
-            volume_y=joined["volume_y"].to_numpy(),
-            volume_x=joined["volume_x"].to_numpy(),
-            timestamps_ns=joined.index.to_numpy(dtype=np.int64),
+        result = backtest_bars(
+            joined,
+            analysis,
+            args,
             interval_ns=interval_ns(args.interval),
             book_at=book_at,
             y_symbol=args.y,

@@ -11,6 +11,7 @@ import io
 import math
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -101,22 +102,42 @@ def _range_ns(start_ms: int | None, end_ms: int | None) -> tuple[int | None, int
     )
 
 
-def _bars_frame(
-    store: Any,
-    exchange: str,
-    symbol: str,
-    interval: str,
-    start_ms: int | None,
-    end_ms: int | None,
-    limit: int,
-) -> Any:
-    from tradecost.store.intervals import parse_interval
+@dataclass(frozen=True)
+class BarsQuery:
+    """Which bars ``/api/bars`` and ``/api/bars.csv`` serve (their shared query parameters)."""
 
-    parse_interval(interval)  # a bad interval is a 400 before anything is read
-    _instrument(store, exchange, symbol)
-    start_ns, end_ns = _range_ns(start_ms, end_ms)
-    frame = store.bars(symbol, interval, exchange, start_ns=start_ns, end_ns=end_ns)
-    return frame.iloc[-limit:]
+    store: Any
+    exchange: str
+    symbol: str
+    interval: str
+    start_ms: int | None
+    end_ms: int | None
+
+    def frame(self, limit: int) -> Any:
+        """The newest ``limit`` bars of the range, oldest first."""
+        from tradecost.store.intervals import parse_interval
+
+        parse_interval(self.interval)  # a bad interval is a 400 before anything is read
+        _instrument(self.store, self.exchange, self.symbol)
+        start_ns, end_ns = _range_ns(self.start_ms, self.end_ms)
+        frame = self.store.bars(
+            self.symbol, self.interval, self.exchange, start_ns=start_ns, end_ns=end_ns
+        )
+        return frame.iloc[-limit:]
+
+
+def _bars_query(
+    store: StoreDep,
+    exchange: Exchange,
+    symbol: Symbol,
+    interval: Interval = "1m",
+    start_ms: StartMs = None,
+    end_ms: EndMs = None,
+) -> BarsQuery:
+    return BarsQuery(store, exchange, symbol, interval, start_ms, end_ms)
+
+
+BarsDep = Annotated[BarsQuery, Depends(_bars_query)]
 
 
 def _number(value: Any) -> float | None:
@@ -125,17 +146,9 @@ def _number(value: Any) -> float | None:
 
 
 @data.get("/api/bars", response_model=BarsResponse, responses=ERRORS)
-def bars(
-    store: StoreDep,
-    exchange: Exchange,
-    symbol: Symbol,
-    interval: Interval = "1m",
-    start_ms: StartMs = None,
-    end_ms: EndMs = None,
-    limit: Limit = 1_000,
-) -> dict[str, Any]:
+def bars(query: BarsDep, limit: Limit = 1_000) -> dict[str, Any]:
     """OHLC bars of recorded trades (or uploaded bars), oldest first, the newest ``limit``."""
-    frame = _bars_frame(store, exchange, symbol, interval, start_ms, end_ms, limit)
+    frame = query.frame(limit)
     rows = [
         {
             "ts_ms": int(ts) // NS_PER_MS,
@@ -150,22 +163,18 @@ def bars(
         }
         for ts, row in zip(frame.index, frame.itertuples(index=False), strict=True)
     ]
-    return {"exchange": exchange, "symbol": symbol, "interval": interval, "bars": rows}
+    return {
+        "exchange": query.exchange,
+        "symbol": query.symbol,
+        "interval": query.interval,
+        "bars": rows,
+    }
 
 
 @data.get("/api/bars.csv", response_class=Response, responses=ERRORS)
-def bars_csv(
-    store: StoreDep,
-    exchange: Exchange,
-    symbol: Symbol,
-    interval: Interval = "1m",
-    start_ms: StartMs = None,
-    end_ms: EndMs = None,
-    limit: Limit = 100_000,
-) -> Response:
+def bars_csv(query: BarsDep, limit: Limit = 100_000) -> Response:
     """The same bars as a CSV download (index ``ts_ns``, the store's export format)."""
-    frame = _bars_frame(store, exchange, symbol, interval, start_ms, end_ms, limit)
-    return _csv(frame, f"{exchange}_{symbol}_{interval}_bars.csv")
+    return _csv(query.frame(limit), f"{query.exchange}_{query.symbol}_{query.interval}_bars.csv")
 
 
 @data.get("/api/trades", response_model=TradesResponse, responses=ERRORS)

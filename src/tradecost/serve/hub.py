@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from tradecost.errors import InvalidInputError, TradecostError
 from tradecost.estimator import CostEstimate, CostEstimator
@@ -89,14 +89,20 @@ def default_estimator(
     fee_tier: str | None,
     volatility: float | None,
     daily_volume_usd: float | None,
+    *,
+    default_volatility: float | Literal["auto"] = "auto",
+    default_daily_volume_usd: float | Literal["auto"] = "auto",
 ) -> CostEstimator:
-    """The estimator for one stream: fixed inputs where given, else measured from it."""
+    """The estimator for one stream: fixed inputs where given, else the defaults (``"auto"``:
+    measured from the stream)."""
     return CostEstimator(
         venue,
         symbol,
         fee_tier,
-        volatility if volatility is not None else "auto",
-        daily_volume_usd=daily_volume_usd if daily_volume_usd is not None else "auto",
+        volatility if volatility is not None else default_volatility,
+        daily_volume_usd=daily_volume_usd
+        if daily_volume_usd is not None
+        else default_daily_volume_usd,
     )
 
 

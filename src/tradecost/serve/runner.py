@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -115,27 +116,13 @@ def open_feed(source: Source, on_event: Callable[[Any], None]) -> Any:
 def demo_estimator_factory(seed: int) -> Callable[..., Any]:
     """Estimators with the simulated market's own volatility and daily volume (measured on an
     independent stretch of it, as `tradecost simulate --demo` does)."""
-    from tradecost.estimator import CostEstimator
+    from tradecost.serve.hub import default_estimator
     from tradecost.simulate import demo_market_inputs
 
     volatility, volume = demo_market_inputs(seed)
-
-    def build(
-        venue: str,
-        symbol: str,
-        fee_tier: str | None,
-        vol: float | None,
-        daily_volume_usd: float | None,
-    ) -> CostEstimator:
-        return CostEstimator(
-            venue,
-            symbol,
-            fee_tier,
-            vol if vol is not None else volatility,
-            daily_volume_usd=daily_volume_usd if daily_volume_usd is not None else volume,
-        )
-
-    return build
+    return functools.partial(
+        default_estimator, default_volatility=volatility, default_daily_volume_usd=volume
+    )
 
 
 def _pair_config(args: argparse.Namespace) -> Any:

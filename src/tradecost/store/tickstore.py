@@ -13,11 +13,11 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from tradecost._closing import Closing
 from tradecost.errors import InvalidInputError, StoreError
 from tradecost.store.batches import TradeBatch, trade_batch
 from tradecost.store.books import decode_levels, encode_levels
@@ -113,7 +113,7 @@ def _time_range(start_ns: int | None, end_ns: int | None) -> tuple[int, int]:
     return start, end
 
 
-class TickStore:
+class TickStore(Closing):
     """Ticks into SQLite, bars out: ``store = tc.TickStore("ticks.db")`` (``":memory:"`` works).
 
     One writer thread owns the only writing connection; appends are checked in the caller's
@@ -395,6 +395,29 @@ class TickStore:
             columns=["exchange", "symbol", "source", "bar_interval_ns"],
         )
 
+    def _rows_in_range(
+        self,
+        symbol: str,
+        exchange: str | None,
+        start_ns: int | None,
+        end_ns: int | None,
+        query: str,
+        kind: str | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """The rows of ``query`` for ``symbol`` (on ``exchange``, or all) in
+        ``[start_ns, end_ns)``: ``{ids}`` in it stands for the instruments' marks, its last two
+        marks are the start and the end. No rows when the symbol is unknown or (with ``kind``)
+        holds another source."""
+        start, end = _time_range(start_ns, end_ns)
+        ids, held, _ = self._select(symbol, exchange)
+        if not ids or kind not in (None, held):
+            return []
+        sql = query.format(ids=",".join("?" * len(ids)))
+        rows: list[tuple[Any, ...]] = self._read(
+            lambda c: c.execute(sql, (*ids, start, end)).fetchall()
+        )
+        return rows
+
     # ---------------------------------------------------------------- trades
 
     def append_trades(self, exchange: str, symbol: str, trades: Any) -> int:
@@ -452,28 +475,18 @@ class TickStore:
         """
         import pandas as pd
 
-        start, end = _time_range(start_ns, end_ns)
-        ids, kind, _ = self._select(symbol, exchange)
-        names = ["ts_ns", "price", "size", "side", "trade_id", "exchange"]
-        if not ids or kind != "trades":
-            return pd.DataFrame(
-                {
-                    "ts_ns": np.empty(0, np.int64),
-                    "price": np.empty(0, np.float64),
-                    "size": np.empty(0, np.float64),
-                    "side": np.empty(0, object),
-                    "trade_id": np.empty(0, object),
-                    "exchange": np.empty(0, object),
-                }
-            )
-        marks = ",".join("?" * len(ids))
-        sql = (
+        rows = self._rows_in_range(
+            symbol,
+            exchange,
+            start_ns,
+            end_ns,
             "SELECT t.ts_ns, t.price, t.size, t.side, t.trade_id, i.exchange FROM trades t "
             "JOIN instruments i USING (instrument_id) "
-            f"WHERE t.instrument_id IN ({marks}) AND t.ts_ns >= ? AND t.ts_ns < ? "
-            "ORDER BY t.ts_ns, t.seq"
+            "WHERE t.instrument_id IN ({ids}) AND t.ts_ns >= ? AND t.ts_ns < ? "
+            "ORDER BY t.ts_ns, t.seq",
+            kind="trades",
         )
-        rows = self._read(lambda c: c.execute(sql, (*ids, start, end)).fetchall())
+        names = ["ts_ns", "price", "size", "side", "trade_id", "exchange"]
         columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
         side = np.asarray(columns[3], dtype=np.int8)
         return pd.DataFrame(
@@ -650,15 +663,14 @@ class TickStore:
         end_ns: int | None = None,
     ) -> pd.DataFrame:
         """When snapshots were taken: ``ts_ns``, ``local_ts_ns``, ``n_bids``, ``n_asks``."""
-
-        start, end = _time_range(start_ns, end_ns)
-        ids, _, _ = self._select(symbol, exchange)
-        marks = ",".join("?" * len(ids))
-        sql = (
+        rows = self._rows_in_range(
+            symbol,
+            exchange,
+            start_ns,
+            end_ns,
             "SELECT ts_ns, local_ts_ns, n_bids, n_asks FROM books "
-            f"WHERE instrument_id IN ({marks}) AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns"
+            "WHERE instrument_id IN ({ids}) AND ts_ns >= ? AND ts_ns < ? ORDER BY ts_ns",
         )
-        rows = self._read(lambda c: c.execute(sql, (*ids, start, end)).fetchall()) if ids else []
         names = ["ts_ns", "local_ts_ns", "n_bids", "n_asks"]
         return _typed_frame(rows, names, dict.fromkeys(names, "INTEGER"))
 
@@ -719,21 +731,18 @@ class TickStore:
     ) -> pd.DataFrame:
         """Stored estimates with ``start_ns <= local_ts < end_ns``, oldest first, with the
         columns of ``simulate --log`` (``flags`` joined by ``|``) and ``exchange``."""
-
-        start, end = _time_range(start_ns, end_ns)
-        ids, _, _ = self._select(symbol, exchange)
         types = {"exchange": "TEXT", "symbol": "TEXT", **_estimate_columns()}
-        names = list(_estimate_columns())
-        if not ids:
-            return _typed_frame([], list(types), types)
-        marks = ",".join("?" * len(ids))
-        sql = (
-            f"SELECT i.exchange, i.symbol, {', '.join('e.' + n for n in names)} FROM estimates e "
+        columns = ", ".join("e." + name for name in _estimate_columns())
+        rows = self._rows_in_range(
+            symbol,
+            exchange,
+            start_ns,
+            end_ns,
+            f"SELECT i.exchange, i.symbol, {columns} FROM estimates e "
             "JOIN instruments i USING (instrument_id) "
-            f"WHERE e.instrument_id IN ({marks}) AND e.local_ts >= ? AND e.local_ts < ? "
-            "ORDER BY e.local_ts, e.estimate_id"
+            "WHERE e.instrument_id IN ({ids}) AND e.local_ts >= ? AND e.local_ts < ? "
+            "ORDER BY e.local_ts, e.estimate_id",
         )
-        rows = self._read(lambda c: c.execute(sql, (*ids, start, end)).fetchall())
         return _typed_frame(rows, list(types), types)
 
     # ---------------------------------------------------------------- import / export
@@ -820,17 +829,6 @@ class TickStore:
             self._release_writer_lock()
         if self._writer is not None and self._writer.error is not None:
             raise StoreError(f"the store's writer failed: {self._writer.error!r}")
-
-    def __enter__(self) -> TickStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("read-only" if self.read_only else "open")
