@@ -125,8 +125,15 @@ class SimulatedExchange(SimServer):
         record_history: bool = False,
         seed: int = 0,
     ) -> None:
-        if checksum not in ("crc32", "zero"):
-            raise InvalidInputError(f"checksum must be 'crc32' or 'zero', not {checksum!r}")
+        self.venue = OKXVenue(
+            checksum=checksum,
+            sequence=sequence,
+            initial_snapshot=initial_snapshot,
+            credentials=credentials,
+            restamp=restamp,
+            record_history=record_history,
+            seed=seed,
+        )
         super().__init__(
             source,
             host=host,
@@ -137,25 +144,18 @@ class SimulatedExchange(SimServer):
             autostart=autostart,
             restamp=restamp,
         )
+        self.injected = self.venue.injected  # the venue counts resets, the shell the rest
         self.idle_timeout = idle_timeout
         self.heartbeat_interval = heartbeat_interval
-        self.venue = OKXVenue(
-            checksum=checksum,
-            sequence=sequence,
-            initial_snapshot=initial_snapshot,
-            instruments=instruments,
-            inst_ids=inst_ids,
-            credentials=credentials,
-            restamp=restamp,
-            record_history=record_history,
-            seed=seed,
-            injected=self.injected,
-        )
+        listed = instruments.values() if isinstance(instruments, Mapping) else instruments or ()
         source_instrument = getattr(source, "instrument", None)
         if isinstance(source_instrument, Mapping):  # an OKX instruments record
             source_instrument = Instrument.from_okx(source_instrument)
         if isinstance(source_instrument, Instrument):
-            self.venue.add_instrument(source_instrument)
+            listed = [*listed, source_instrument]
+        for instrument in listed:
+            self.venue.add_instrument(instrument)
+        self.venue.known_inst_ids.update(inst_ids)
         self.checksum_mode = checksum
         self.sequence = sequence
         self.initial_snapshot = initial_snapshot

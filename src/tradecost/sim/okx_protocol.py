@@ -139,7 +139,8 @@ class OKXVenue:
     ``initial_snapshot=False`` acks an incremental subscription without a snapshot;
     ``credentials`` maps an API key to ``(secret, passphrase)``; ``restamp`` stamps ``ts`` with
     ``now_ms`` instead of the source's; ``record_history`` keeps the CRC32 of the true book at
-    every seqId in ``history``; ``injected`` counts the ``reset`` faults applied.
+    every seqId in ``history``. Instruments are listed with :meth:`add_instrument`; a source
+    frame makes its instrument known too.
     """
 
     def __init__(
@@ -148,13 +149,10 @@ class OKXVenue:
         checksum: str = "crc32",
         sequence: bool = True,
         initial_snapshot: bool = True,
-        instruments: Mapping[str, Instrument] | Iterable[Instrument] | None = None,
-        inst_ids: Iterable[str] = (),
         credentials: Mapping[str, tuple[str, str]] | None = None,
         restamp: bool = True,
         record_history: bool = False,
         seed: int = 0,
-        injected: Counter[str] | None = None,
     ) -> None:
         if checksum not in ("crc32", "zero"):
             raise InvalidInputError(f"checksum must be 'crc32' or 'zero', not {checksum!r}")
@@ -163,12 +161,12 @@ class OKXVenue:
         self.initial_snapshot = initial_snapshot
         self.credentials = dict(credentials or {})
         self.restamp = restamp
-        if isinstance(instruments, Mapping):
-            self.instruments: dict[str, Instrument] = dict(instruments)
-        else:
-            self.instruments = {inst.inst_id: inst for inst in instruments or ()}
-        self.known_inst_ids = set(inst_ids) | set(self.instruments)
-        self.injected: Counter[str] = Counter() if injected is None else injected
+        #: the instruments listed by REST (:meth:`add_instrument`)
+        self.instruments: dict[str, Instrument] = {}
+        #: the instrument ids a subscription may name (any, while empty)
+        self.known_inst_ids: set[str] = set()
+        #: the ``reset`` faults applied
+        self.injected: Counter[str] = Counter()
         #: ``{(inst_id, seqId): CRC32 of the true book at that seqId}`` when ``record_history``
         self.history: dict[tuple[str, int], int] | None = {} if record_history else None
         self.connections: list[Connection] = []
