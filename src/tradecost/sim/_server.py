@@ -108,9 +108,10 @@ class SimServer:
     #: the path assumed when a connection carries no request (never in practice)
     DEFAULT_PATH: ClassVar[str] = "/"
     TASK_PREFIX: ClassVar[str] = "sim"
-    #: True: ``publish`` returns once every session's queue has gone out (a slow client slows
-    #: the source); False: the source never waits for a socket
-    BACKPRESSURE: ClassVar[bool] = False
+    #: a number: ``publish`` waits for a session's queue to go out once it holds more frames
+    #: than that (a client that stops reading holds up the source, as a TCP peer would);
+    #: None: the source never waits for a socket (each queue grows instead)
+    SEND_BOUND: ClassVar[int | None] = None
 
     def __init__(
         self,
@@ -262,9 +263,10 @@ class SimServer:
         """Feed one raw frame of the source through the venue and send what it produces."""
         if self._publish(frame):
             self.frames_published += 1
-        if self.BACKPRESSURE:
+        if self.SEND_BOUND is not None:
             for session in list(self._sessions):
-                await session.outbox.join()
+                if session.outbox.qsize() > self.SEND_BOUND:
+                    await session.outbox.join()
 
     def _publish(self, frame: str | bytes) -> bool:
         raise NotImplementedError

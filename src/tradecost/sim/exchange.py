@@ -89,7 +89,7 @@ class SimulatedExchange(SimServer):
     GARBAGE_FRAMES: ClassVar[tuple[str, ...]] = GARBAGE_FRAMES
     DEFAULT_PATH: ClassVar[str] = WS_PATH
     TASK_PREFIX: ClassVar[str] = "exchange"
-    BACKPRESSURE: ClassVar[bool] = True
+    SEND_BOUND: ClassVar[int | None] = 256
 
     def __new__(cls, source: Any = None, *args: Any, venue: str = "okx", **kwargs: Any) -> Any:
         """``venue="binance"`` builds the Binance server instead (see
