@@ -90,3 +90,14 @@ def test_every_frame_accounted_for(kind: str, count: int, targets: list[str]) ->
         held = list(faults.held.values())
         assert sorted(sent + held) == sorted(originals)
         assert len(held) <= 2  # at most one frame per stream is ever held back
+
+
+def test_a_frame_that_cannot_be_faulted_keeps_the_fault_and_releases_the_held_one() -> None:
+    faults = FrameFaults()
+    faults.add("reorder", None, 1)
+    faults.add("drop", None, 1)
+    assert faults.apply("A", "A", "a0", lambda: "bad") == ([], "reorder")
+    # an empty heartbeat-like update: sent as it is, the held frame after it, no fault used
+    assert faults.apply("A", "A", "beat", lambda: "bad", faultable=False) == (["beat", "a0"], None)
+    assert [f.kind for f in faults.pending] == ["drop"]
+    assert faults.apply("A", "A", "a1", lambda: "bad") == ([], "drop")

@@ -34,14 +34,22 @@ class FrameFaults:
         self.pending.append(FrameFault(kind, target, count))
 
     def apply(
-        self, key: Hashable, target: str, text: str, corrupt: Callable[[], str]
+        self,
+        key: Hashable,
+        target: str,
+        text: str,
+        corrupt: Callable[[], str],
+        *,
+        faultable: bool = True,
     ) -> tuple[list[str], str | None]:
         """The frames to send, in order, for one update ``text`` of stream ``key`` (about
         ``target``), and the kind of fault applied (None when none was pending for it).
 
         ``corrupt`` renders the corrupted frame; it is called only for a corruption kind (any
-        kind other than drop, duplicate and reorder)."""
-        fault = next((f for f in self.pending if f.target in (None, target)), None)
+        kind other than drop, duplicate and reorder). ``faultable=False`` sends the frame as it
+        is (a frame held back on its stream still follows it)."""
+        candidates = self.pending if faultable else []
+        fault = next((f for f in candidates if f.target in (None, target)), None)
         out = [text]
         if fault is not None:
             fault.remaining -= 1

@@ -17,7 +17,7 @@ import itertools
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -287,9 +287,18 @@ class SimServer:
             session.quiet_until = 0.0
         session.outbox.put_nowait(text)
 
-    def _send_faulted(self, session: Any, key: Any, target: str, text: str, corrupt: Any) -> None:
+    def _send_faulted(
+        self,
+        session: Any,
+        key: Hashable,
+        target: str,
+        text: str,
+        corrupt: Callable[[], str],
+        *,
+        faultable: bool = True,
+    ) -> None:
         """Send one book update through the session's pending frame faults."""
-        texts, kind = session.faults.apply(key, target, text, corrupt)
+        texts, kind = session.faults.apply(key, target, text, corrupt, faultable=faultable)
         if kind is not None:
             self.injected[kind] += 1
         for out in texts:

@@ -236,12 +236,12 @@ class SimulatedExchange(SimServer):
                 continue
             if isinstance(frame, str):
                 self._send(session, frame)
-            elif frame.bids or frame.asks:  # faults act on updates that change the book
-                key = (frame.channel, frame.inst_id)
-                corrupt = functools.partial(BookFrame.corrupted, frame, session.ws.id.int)
-                self._send_faulted(session, key, frame.inst_id, frame.text, corrupt)
-            else:
-                self._send(session, frame.text)
+                continue
+            key = (frame.channel, frame.inst_id)
+            corrupt = functools.partial(BookFrame.corrupted, frame, session.ws.id.int)
+            # faults act on updates that change the book
+            changes = bool(frame.bids or frame.asks)
+            self._send_faulted(session, key, frame.inst_id, frame.text, corrupt, faultable=changes)
 
     # ----------------------------------------------------------------- timers
 
