@@ -29,18 +29,19 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from tradecost.errors import InvalidInputError
 from tradecost.sim.market import (
-    CHANNEL_IDS,
     BookSnapshot,
+    FrameSource,
     MarketParams,
     SimulatedMarket,
     TimedFrame,
+    _check_seed,
     _parse_decimal,
 )
 
@@ -120,7 +121,7 @@ class _LegState:
     factor: float = 0.0  # the leg's own factor when common_factor=False
 
 
-class CorrelatedMarket:
+class CorrelatedMarket(FrameSource):
     """Simulated markets whose efficient prices load on one common factor (see module doc).
 
     >>> market = CorrelatedMarket.pair("ETH-USDT", "BTC-USDT", beta=1.2, half_life_s=30.0)
@@ -131,6 +132,10 @@ class CorrelatedMarket:
     leg's order flow from its own engine seeded ``seed + index``. The factor is stepped at the start
     of every ``step_s`` seconds of simulated time; then each leg's book runs its own order flow
     for that step, following the new efficient price.
+
+    :meth:`events` and :meth:`messages` give every leg's frames merged in time order (each leg
+    subscribed afresh, as :meth:`SimulatedMarket.events`); each frame names its instrument, so a
+    consumer routes by ``arg.instId``. Frames at the same instant keep the order of :attr:`legs`.
     """
 
     def __init__(
@@ -142,8 +147,7 @@ class CorrelatedMarket:
         step_s: float = 0.1,
         common_factor: bool = True,
     ) -> None:
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise InvalidInputError(f"seed must be a non-negative int, got {seed!r}")
+        _check_seed(seed)
         if len(legs) < 1:
             raise InvalidInputError("a CorrelatedMarket needs at least one leg")
         symbols = [leg.symbol for leg in legs]
@@ -173,7 +177,7 @@ class CorrelatedMarket:
                 )
             market = SimulatedMarket(leg.symbol, seed=seed + index, params=params)
             tick = float(_parse_decimal("tick_size", params.tick_size))
-            state = _LegState(leg, market, tick, math.log(market._engine.fair_ticks * tick))
+            state = _LegState(leg, market, tick, math.log(market._fair_ticks * tick))
             self._states.append(state)
             epochs.add(market.time_ns)
         if len(epochs) != 1:
@@ -274,7 +278,7 @@ class CorrelatedMarket:
     def _apply_prices(self) -> None:
         for state in self._states:
             ticks = math.exp(self._log_price(state)) / state.tick
-            state.market._engine.set_fair(max(1.0, ticks))
+            state.market._set_fair_ticks(max(1.0, ticks))
 
     def _step_prices(self) -> None:
         dt = self.step_s
@@ -293,12 +297,13 @@ class CorrelatedMarket:
 
     def advance(self, seconds: float) -> None:
         """Run every leg for ``seconds`` of simulated time without publishing."""
+        steps = self._steps(seconds)
         for state in self._states:  # as SimulatedMarket.advance: ends any live events()
-            state.market._stream += 1
-        for _ in range(self._steps(seconds)):
+            state.market._end_stream()
+        for _ in range(steps):
             self._step_prices()
             for state in self._states:
-                state.market._engine.run_for(self._step_ns)
+                state.market.advance(seconds=self.step_s)
 
     def sample_mids(self, duration_s: float, interval_s: float = 1.0) -> np.ndarray:
         """Advance ``duration_s`` seconds and return the legs' book mids every ``interval_s``.
@@ -317,7 +322,7 @@ class CorrelatedMarket:
         for row in range(n):
             self.advance(interval_s)
             for col, state in enumerate(self._states):
-                bid, ask = state.market._engine.best_ticks
+                bid, ask = state.market._best_ticks
                 out[row, col] = 0.5 * (bid + ask) * state.tick if bid >= 0 and ask >= 0 else np.nan
         return out
 
@@ -326,67 +331,21 @@ class CorrelatedMarket:
             raise InvalidInputError(f"seconds must be >= 0, got {seconds}")
         return round(seconds / self.step_s)
 
-    def events(
-        self,
-        n: int | None = None,
-        *,
-        channels: Iterable[str] = ("books", "trades"),
-        checksum: bool = False,
-        duration: float | None = None,
+    def _frames(
+        self, channels: tuple[str, ...], checksum: bool, n: int | None, duration: float | None
     ) -> Iterator[TimedFrame]:
-        """Every leg's frames merged in time order (see :meth:`SimulatedMarket.events`).
-
-        Each frame names its instrument, so a consumer routes by ``arg.instId``. Frames at the
-        same instant keep the order of :attr:`legs`.
-        """
-        wanted = tuple(dict.fromkeys(channels))
-        for name in wanted:
-            if name not in CHANNEL_IDS:
-                raise InvalidInputError(f"unknown channel {name!r}")
-        if n is not None and n < 0:
-            raise InvalidInputError(f"n must be >= 0, got {n}")
         steps = None if duration is None else self._steps(duration)
-        return self._merged(wanted, checksum, n, steps)
-
-    def messages(
-        self,
-        n: int | None = None,
-        *,
-        channels: Iterable[str] = ("books", "trades"),
-        checksum: bool = False,
-        duration: float | None = None,
-    ) -> Iterator[str]:
-        """Raw OKX v5 frames of every leg, merged in time order."""
-        timed = self.events(n, channels=channels, checksum=checksum, duration=duration)
-        return (event.frame for event in timed)
-
-    def _merged(
-        self, channels: tuple[str, ...], checksum: bool, n: int | None, steps: int | None
-    ) -> Iterator[TimedFrame]:
-        for state in self._states:  # subscribe afresh: snapshots first, as OKX does
-            market = state.market
-            market._stream += 1
-            market._engine.configure(
-                {CHANNEL_IDS[name] for name in channels},
-                checksum,
-                [
-                    f'{{"arg":{{"channel":"{name}","instId":"{market.symbol}"}},'.encode("ascii")
-                    for name in sorted(CHANNEL_IDS, key=CHANNEL_IDS.__getitem__)
-                ],
-                market.params.update_interval_ms * 1_000_000,
-                market.params.bbo_interval_ms * 1_000_000,
-            )
-        tokens = [state.market._stream for state in self._states]
+        markets = [state.market for state in self._states]
+        tokens = [market._subscribe(channels, checksum) for market in markets]
         sent = 0
         step = 0
         while steps is None or step < steps:
-            for state, token in zip(self._states, tokens, strict=True):
-                if state.market._stream != token:
-                    raise RuntimeError("a leg was re-subscribed by a newer events() call")
+            for market, token in zip(markets, tokens, strict=True):
+                market._check_stream(token)
             self._step_prices()
             batch = [
-                [(frame.ts_ns, index, frame) for frame in self._slice(state)]
-                for index, state in enumerate(self._states)
+                [(frame.ts_ns, index, frame) for frame in self._slice(market)]
+                for index, market in enumerate(markets)
             ]
             for _, _, frame in heapq.merge(*batch):
                 if n is not None and sent >= n:
@@ -395,18 +354,13 @@ class CorrelatedMarket:
                 yield frame
             step += 1
 
-    def _slice(self, state: _LegState) -> list[TimedFrame]:
+    def _slice(self, market: SimulatedMarket) -> list[TimedFrame]:
         """The leg's frames for the next ``step_s`` seconds (the engine stops exactly there)."""
-        engine = state.market._engine
-        until = engine.time_ns + self._step_ns
+        until = market.time_ns + self._step_ns
         out: list[TimedFrame] = []
-        names = _CHANNEL_NAMES
         while True:
-            stamps, ids, frames = engine.generate(1 << 16, until)
-            out.extend(
-                TimedFrame(s, names[c], f) for s, c, f in zip(stamps, ids, frames, strict=True)
-            )
-            if engine.time_ns >= until:
+            out += market._generate(1 << 16, until)
+            if market.time_ns >= until:
                 return out
 
     def book_snapshot(self, symbol: str, depth: int = 400) -> BookSnapshot:
@@ -418,6 +372,3 @@ class CorrelatedMarket:
             f"CorrelatedMarket(symbols={list(self.symbols)}, seed={self.seed}, "
             f"common_factor={self.common_factor}, time_ns={self.time_ns})"
         )
-
-
-_CHANNEL_NAMES = {v: k for k, v in CHANNEL_IDS.items()}

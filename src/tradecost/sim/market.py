@@ -383,6 +383,12 @@ def _parse_decimal(name: str, text: str) -> Decimal:
     return value
 
 
+def _check_seed(seed: object) -> None:
+    """A simulated market's seed: a non-negative int (not a bool)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InvalidInputError(f"seed must be a non-negative int, got {seed!r}")
+
+
 def _places_and_mult(value: Decimal) -> tuple[int, int]:
     """``value`` = mult × 10^-places with integers (e.g. 0.1 → (1, 1), 0.5 → (1, 5))."""
     exponent = value.normalize().as_tuple().exponent
@@ -453,7 +459,73 @@ def instrument_for(symbol: str, params: MarketParams) -> dict[str, str]:
     return record
 
 
-class SimulatedMarket:
+class FrameSource:
+    """What every simulated market hands out: OKX v5 frames in time order, by subscription.
+
+    :meth:`events` and :meth:`messages` check the request and subscribe afresh; a subclass
+    produces the frames in ``_frames`` (:class:`SimulatedMarket` from its engine,
+    :class:`~tradecost.sim.correlated.CorrelatedMarket` by merging its legs').
+    """
+
+    def events(
+        self,
+        n: int | None = None,
+        *,
+        channels: Iterable[str] = ("books", "trades"),
+        checksum: bool = False,
+        duration: float | None = None,
+    ) -> Iterator[TimedFrame]:
+        """Frames with their simulated send times, in time order.
+
+        Args:
+            n: stop after this many frames (None: no limit).
+            channels: any of :data:`CHANNELS`. ``books`` pushes every ``update_interval_ms``
+                (first frame: the 400-level snapshot, ``prevSeqId`` -1); ``books-l2-tbt`` and
+                ``books50-l2-tbt`` after every event that changed their window; ``books5`` and
+                ``bbo-tbt`` are snapshot-only frames; ``trades`` one frame per taker order and
+                price level, sent before the book update that reflects it.
+            checksum: put OKX's CRC32 of the top 25 levels into book frames (OKX itself sends 0
+                since 2026-06-23); otherwise 0.
+            duration: stop after this many simulated seconds. The market then stands exactly at
+                the end of the interval, so :meth:`book_snapshot` is the book every frame led to.
+        """
+        wanted = tuple(dict.fromkeys(channels))
+        for name in wanted:
+            if name not in CHANNEL_IDS:
+                raise InvalidInputError(
+                    f"unknown channel {name!r}; choose from {', '.join(CHANNELS)}"
+                )
+        if not wanted:
+            raise InvalidInputError("channels is empty")
+        if n is not None and n < 0:
+            raise InvalidInputError(f"n must be >= 0, got {n}")
+        if duration is not None and not (math.isfinite(duration) and duration >= 0):
+            raise InvalidInputError(
+                f"duration must be a non-negative number of seconds, got {duration}"
+            )
+        return self._frames(wanted, checksum, n, duration)
+
+    def messages(
+        self,
+        n: int | None = None,
+        *,
+        channels: Iterable[str] = ("books", "trades"),
+        checksum: bool = False,
+        duration: float | None = None,
+    ) -> Iterator[str]:
+        """Raw OKX v5 frames as ``str``, exactly as OKX sends them (see :meth:`events`)."""
+        timed = self.events(n, channels=channels, checksum=checksum, duration=duration)
+        return (event.frame for event in timed)
+
+    def _frames(
+        self, channels: tuple[str, ...], checksum: bool, n: int | None, duration: float | None
+    ) -> Iterator[TimedFrame]:
+        """The frames of a checked request: known, distinct ``channels``, ``n`` and
+        ``duration`` None or >= 0."""
+        raise NotImplementedError
+
+
+class SimulatedMarket(FrameSource):
     """An event-driven limit order book market whose output is OKX v5 traffic.
 
     >>> market = SimulatedMarket(symbol="BTC-USDT", seed=7)
@@ -470,8 +542,7 @@ class SimulatedMarket:
     def __init__(
         self, symbol: str = "BTC-USDT", seed: int = 7, params: MarketParams | None = None
     ) -> None:
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise InvalidInputError(f"seed must be a non-negative int, got {seed!r}")
+        _check_seed(seed)
         self.symbol = symbol
         self.seed = seed
         self.params = params if params is not None else MarketParams()
@@ -549,92 +620,61 @@ class SimulatedMarket:
 
     # ------------------------------------------------------------------------------------------
 
-    def events(
-        self,
-        n: int | None = None,
-        *,
-        channels: Iterable[str] = ("books", "trades"),
-        checksum: bool = False,
-        duration: float | None = None,
-    ) -> Iterator[TimedFrame]:
-        """Frames with their simulated send times, in time order.
-
-        Args:
-            n: stop after this many frames (None: no limit).
-            channels: any of :data:`CHANNELS`. ``books`` pushes every ``update_interval_ms``
-                (first frame: the 400-level snapshot, ``prevSeqId`` -1); ``books-l2-tbt`` and
-                ``books50-l2-tbt`` after every event that changed their window; ``books5`` and
-                ``bbo-tbt`` are snapshot-only frames; ``trades`` one frame per taker order and
-                price level, sent before the book update that reflects it.
-            checksum: put OKX's CRC32 of the top 25 levels into book frames (OKX itself sends 0
-                since 2026-06-23); otherwise 0.
-            duration: stop after this many simulated seconds. The market then stands exactly at
-                the end of the interval, so :meth:`book_snapshot` is the book every frame led to.
-        """
-        wanted = tuple(dict.fromkeys(channels))
-        for name in wanted:
-            if name not in CHANNEL_IDS:
-                raise InvalidInputError(
-                    f"unknown channel {name!r}; choose from {', '.join(CHANNELS)}"
-                )
-        if not wanted:
-            raise InvalidInputError("channels is empty")
-        if n is not None and n < 0:
-            raise InvalidInputError(f"n must be >= 0, got {n}")
-        if duration is not None and not (math.isfinite(duration) and duration >= 0):
-            raise InvalidInputError(
-                f"duration must be a non-negative number of seconds, got {duration}"
-            )
-        return self._stream_events(wanted, checksum, n, duration)
-
-    def messages(
-        self,
-        n: int | None = None,
-        *,
-        channels: Iterable[str] = ("books", "trades"),
-        checksum: bool = False,
-        duration: float | None = None,
-    ) -> Iterator[str]:
-        """Raw OKX v5 frames as ``str``, exactly as OKX sends them (see :meth:`events`)."""
-        timed = self.events(n, channels=channels, checksum=checksum, duration=duration)
-        return (event.frame for event in timed)
-
-    def _stream_events(
+    def _frames(
         self, channels: tuple[str, ...], checksum: bool, n: int | None, duration: float | None
     ) -> Iterator[TimedFrame]:
-        self._stream += 1
-        stream = self._stream
+        token = self._subscribe(channels, checksum)
         engine = self._engine
-        prefixes = [
-            f'{{"arg":{{"channel":"{name}","instId":"{self.symbol}"}},'.encode("ascii")
-            for name in sorted(CHANNEL_IDS, key=CHANNEL_IDS.__getitem__)
-        ]
-        engine.configure(
-            {CHANNEL_IDS[name] for name in channels},
-            checksum,
-            prefixes,
-            self.params.update_interval_ms * 1_000_000,
-            self.params.bbo_interval_ms * 1_000_000,
-        )
         until = -1 if duration is None else engine.time_ns + round(duration * 1e9)
         remaining = n
-        names = _CHANNEL_NAMES
         while remaining is None or remaining > 0:
-            if stream != self._stream:
-                raise InvalidStateError(
-                    "this market was re-subscribed by a newer messages()/events() call; "
-                    "iterate one stream at a time, or use one SimulatedMarket per stream"
-                )
+            self._check_stream(token)
             batch = 512 if remaining is None else min(512, remaining)
-            stamps, ids, frames = engine.generate(batch, until)
-            for k in range(len(frames)):
+            for frame in self._generate(batch, until):
                 if remaining is not None:
                     if remaining == 0:
                         return
                     remaining -= 1
-                yield TimedFrame(stamps[k], names[ids[k]], frames[k])
+                yield frame
             if until >= 0 and engine.time_ns >= until:
                 return
+
+    def _subscribe(self, channels: tuple[str, ...], checksum: bool) -> int:
+        """Subscribe afresh at the current state: the next frames start with the snapshots, as
+        OKX sends them, and any earlier stream ends. The new stream's token, for
+        :meth:`_check_stream`."""
+        self._end_stream()
+        self._engine.configure(
+            {CHANNEL_IDS[name] for name in channels},
+            checksum,
+            [
+                f'{{"arg":{{"channel":"{name}","instId":"{self.symbol}"}},'.encode("ascii")
+                for name in sorted(CHANNEL_IDS, key=CHANNEL_IDS.__getitem__)
+            ],
+            self.params.update_interval_ms * 1_000_000,
+            self.params.bbo_interval_ms * 1_000_000,
+        )
+        return self._stream
+
+    def _end_stream(self) -> None:
+        """End the live stream, if any: its iterator raises on its next batch."""
+        self._stream += 1
+
+    def _check_stream(self, token: int) -> None:
+        if token != self._stream:
+            raise InvalidStateError(
+                "this market was re-subscribed by a newer messages()/events() call; "
+                "iterate one stream at a time, or use one SimulatedMarket per stream"
+            )
+
+    def _generate(self, max_frames: int, until_ns: int = -1) -> list[TimedFrame]:
+        """Run until ``max_frames`` frames are ready or the clock reaches ``until_ns`` (-1: no
+        limit); the frames produced, oldest first (possibly more than ``max_frames``)."""
+        stamps, ids, frames = self._engine.generate(max_frames, until_ns)
+        names = _CHANNEL_NAMES
+        return [TimedFrame(stamps[k], names[ids[k]], frames[k]) for k in range(len(frames))]
+
+    # ------------------------------------------------------------------------------------------
 
     # ------------------------------------------------------------------------------------------
 
@@ -642,7 +682,7 @@ class SimulatedMarket:
         """Let the market run without publishing: ``events`` order-flow events or ``seconds``."""
         if (events is None) == (seconds is None):
             raise InvalidInputError("give exactly one of events= or seconds=")
-        self._stream += 1
+        self._end_stream()
         if events is not None:
             if events < 0:
                 raise InvalidInputError(f"events must be >= 0, got {events}")
@@ -706,6 +746,23 @@ class SimulatedMarket:
             raise InvalidInputError(f"side must be 'bid' or 'ask', got {side!r}")
         ticks, lots, orders = self._engine.levels(0 if side == "bid" else 1, depth)
         return ticks, lots, orders
+
+    # ---------------------------------------------------------------- driven from outside
+
+    @property
+    def _fair_ticks(self) -> float:
+        """The latent efficient price, ticks."""
+        return float(self._engine.fair_ticks)
+
+    def _set_fair_ticks(self, ticks: float) -> None:
+        """Move the latent efficient price (a CorrelatedMarket drives it by a common factor)."""
+        self._engine.set_fair(ticks)
+
+    @property
+    def _best_ticks(self) -> tuple[int, int]:
+        """(best bid, best ask) in ticks; -1 for an empty side."""
+        bid, ask = self._engine.best_ticks
+        return bid, ask
 
     def __repr__(self) -> str:
         return (
