@@ -387,7 +387,8 @@ class BinanceVenue:
         buyer_maker = side == "sell"  # the taker sold into a resting bid
         book.trade_id += 1
         book.agg_id += 1
-        if self.market == "spot":
+        spot = self.market == "spot"
+        if spot:
             trade: dict[str, Any] = {
                 "e": "trade",
                 "E": stamp,
@@ -395,19 +396,6 @@ class BinanceVenue:
                 "t": book.trade_id,
                 "p": price,
                 "q": quantity,
-                "T": stamp,
-                "m": buyer_maker,
-                "M": True,
-            }
-            agg: dict[str, Any] = {
-                "e": "aggTrade",
-                "E": stamp,
-                "s": spec.symbol,
-                "a": book.agg_id,
-                "p": price,
-                "q": quantity,
-                "f": book.trade_id,
-                "l": book.trade_id,
                 "T": stamp,
                 "m": buyer_maker,
                 "M": True,
@@ -424,18 +412,21 @@ class BinanceVenue:
                 "X": "MARKET",
                 "m": buyer_maker,
             }
-            agg = {
-                "e": "aggTrade",
-                "E": stamp,
-                "a": book.agg_id,
-                "s": spec.symbol,
-                "p": price,
-                "q": quantity,
-                "f": book.trade_id,
-                "l": book.trade_id,
-                "T": stamp,
-                "m": buyer_maker,
-            }
+        # one shape on both markets but for the order of s/a and spot's trailing "M"
+        ids = {"s": spec.symbol, "a": book.agg_id} if spot else {"a": book.agg_id, "s": spec.symbol}
+        agg: dict[str, Any] = {
+            "e": "aggTrade",
+            "E": stamp,
+            **ids,
+            "p": price,
+            "q": quantity,
+            "f": book.trade_id,
+            "l": book.trade_id,
+            "T": stamp,
+            "m": buyer_maker,
+        }
+        if spot:
+            agg["M"] = True
         return [Push("trade", spec.symbol, trade), Push("aggTrade", spec.symbol, agg)]
 
     # ------------------------------------------------------------------ REST

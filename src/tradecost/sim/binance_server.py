@@ -47,22 +47,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
+import functools
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
+from websockets.http11 import Request
 
 from tradecost.errors import InvalidInputError
+from tradecost.sim._server import SimServer, SimSession, dumps, now_ms
 from tradecost.sim.binance_protocol import (
     MARKETS,
     BinanceVenue,
@@ -85,49 +85,14 @@ SPOT_REST = {"depth": "/api/v3/depth", "info": "/api/v3/exchangeInfo"}
 USDM_REST = {"depth": "/fapi/v1/depth", "info": "/fapi/v1/exchangeInfo"}
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-@dataclass
-class _Fault:
-    kind: str
-    symbol: str | None
-    remaining: int
-
-
 @dataclass(eq=False)
-class _Session:
-    ws: ServerConnection
-    combined: bool
-    path: str  # "all" (spot), "public" / "market" (USDⓈ-M), "legacy" (silent)
+class _Session(SimSession):
+    combined: bool = False
+    path: str = "all"  # "all" (spot), "public" / "market" (USDⓈ-M), "legacy" (silent)
     streams: dict[str, StreamName] = field(default_factory=dict)
-    faults: list[_Fault] = field(default_factory=list)
-    held: dict[str, str] = field(default_factory=dict)  # reorder: symbol -> frame held back
-    silent_until: float = 0.0
-    opened: float = field(default_factory=time.monotonic)
     ping_sent: float = 0.0
     ping_waiter: Any = None
-    #: frames waiting for this client; one writer task per session drains it, so a client
-    #: that stops reading holds up nobody else (the pump never waits on a socket)
-    outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     shutting_down: bool = False
-
-
-def _timed_frames(source: Any, limit: int | None) -> Iterator[tuple[int | None, str]]:
-    if source is None:
-        return iter(())
-    if callable(getattr(source, "events", None)):
-        timed = source.events() if limit is None else source.events(n=limit)
-        return ((int(event.ts_ns), event.frame) for event in timed)
-    frames = iter(source)
-    if limit is not None:
-        frames = itertools.islice(frames, limit)
-    return ((None, frame.decode() if isinstance(frame, bytes) else frame) for frame in frames)
 
 
 def _instruments(source: Any) -> list[Mapping[str, str]]:
@@ -138,7 +103,7 @@ def _instruments(source: Any) -> list[Mapping[str, str]]:
     return [instrument] if isinstance(instrument, Mapping) else []
 
 
-class BinanceExchange:
+class BinanceExchange(SimServer):
     """A local Binance market-data server (spot or USDⓈ-M). ``async with`` starts and stops it.
 
     ``source``: a simulated market (or raw OKX frames) whose ``books`` and ``trades`` drive the
@@ -154,6 +119,14 @@ class BinanceExchange:
     ``record_history`` keeps, in ``history``, every symbol's book rows after every diff event,
     keyed ``(symbol, u)``: what a client's book must be at that update id.
     """
+
+    FRAME_FAULTS: ClassVar[frozenset[str]] = FRAME_FAULTS
+    IMMEDIATE_FAULTS: ClassVar[frozenset[str]] = IMMEDIATE_FAULTS
+    FAULTS: ClassVar[frozenset[str]] = FAULTS
+    QUIET_FAULT: ClassVar[str] = "silent"
+    GARBAGE_FRAMES: ClassVar[tuple[str, ...]] = GARBAGE_FRAMES
+    DEFAULT_PATH: ClassVar[str] = "/ws"
+    TASK_PREFIX: ClassVar[str] = "binance"
 
     def __init__(
         self,
@@ -177,16 +150,16 @@ class BinanceExchange:
     ) -> None:
         if market not in MARKETS:
             raise InvalidInputError(f"market must be one of {MARKETS}, not {market!r}")
-        if speed is not None and not speed > 0:
-            raise InvalidInputError(f"speed must be positive (or None for no pacing), not {speed}")
-        self.source = source
+        super().__init__(
+            source,
+            host=host,
+            port=port,
+            speed=speed,
+            limit=limit,
+            autostart=autostart,
+            restamp=restamp,
+        )
         self.market = market
-        self.host = host
-        self.port = port
-        self.speed = speed
-        self.limit = limit
-        self.autostart = autostart
-        self.restamp = restamp
         spot = market == "spot"
         self.ping_interval = (20.0 if spot else 180.0) if ping_interval is None else ping_interval
         self.pong_timeout = (60.0 if spot else 600.0) if pong_timeout is None else pong_timeout
@@ -208,63 +181,11 @@ class BinanceExchange:
         self.history: dict[tuple[str, int], tuple[list[Row], list[Row]]] | None = (
             {} if record_history else None
         )
-        self.injected: Counter[str] = Counter()
-        self.frames_published = 0
-        self.frames_sent = 0
         self.pings_sent = 0
         self.pongs_received = 0
         self.rest_requests: Counter[str] = Counter()
         self._stale_snapshots = 0
         self._stale_states: dict[str, tuple[int, list[Row], list[Row]]] = {}
-        self._sessions: set[_Session] = set()
-        self._server: Server | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._start = asyncio.Event()
-        self._running = asyncio.Event()
-        self._running.set()
-        self._done = asyncio.Event()
-        self._frames = _timed_frames(source, limit)
-        self._pending: tuple[int | None, str] | None = None
-
-    # ----------------------------------------------------------------- lifecycle
-
-    async def __aenter__(self) -> BinanceExchange:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    async def start(self) -> None:
-        """Apply the source's opening snapshots, listen, and start the pump and the timers."""
-        self._prime()
-        self._server = await serve(
-            self._handle,
-            self.host,
-            self.port,
-            process_request=self._process_request,
-            ping_interval=None,
-            compression=None,
-            max_queue=None,
-        )
-        self.port = int(next(iter(self._server.sockets)).getsockname()[1])
-        self._tasks = [
-            asyncio.create_task(self._pump(), name="binance-pump"),
-            asyncio.create_task(self._timers(), name="binance-timers"),
-        ]
-
-    async def stop(self) -> None:
-        """Close every socket and the listener."""
-        for task in self._tasks:
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
-        if self._server is not None:
-            self._server.close(close_connections=True)
-            await self._server.wait_closed()
-            self._server = None
 
     @property
     def url(self) -> str:
@@ -310,28 +231,6 @@ class BinanceExchange:
             "rest_url": self.rest_url,
         }
 
-    def start_source(self) -> None:
-        self._start.set()
-
-    def pause(self) -> None:
-        """Stop pulling frames from the source until :meth:`resume`."""
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def source_done(self) -> bool:
-        return self._done.is_set()
-
-    async def wait_source_done(self) -> None:
-        """Wait until the source is exhausted and every frame has been sent."""
-        await self._done.wait()
-
-    @property
-    def connections(self) -> int:
-        return len(self._sessions)
-
     # ----------------------------------------------------------------- truth, for tests
 
     def true_book(self, symbol: str) -> LevelBook:
@@ -353,10 +252,7 @@ class BinanceExchange:
     ) -> None:
         """Inject a fault (see the module docstring). ``count`` repeats a frame fault (per
         session) or a stale snapshot; ``duration`` is the length of ``silent``, seconds."""
-        if kind not in FAULTS:
-            raise InvalidInputError(f"unknown fault {kind!r}; choose from {sorted(FAULTS)}")
-        if count < 1:
-            raise InvalidInputError(f"count must be >= 1, not {count}")
+        self._check_fault(kind, count)
         if symbol is not None and symbol not in self.venue.symbols:
             raise InvalidInputError(f"unknown symbol {symbol!r}; listed: {self.venue.symbols}")
         if kind == "gap":  # applied to the next diff of each symbol, for every client
@@ -371,46 +267,27 @@ class BinanceExchange:
                     self._stale_states[name] = state
             self._stale_snapshots += count
             return
-        for session in [s for s in self._sessions if s.path != "legacy"]:
-            if kind in FRAME_FAULTS:
-                session.faults.append(_Fault(kind, symbol, count))
-            elif kind == "garbage":
-                for _ in range(count):
-                    frame = GARBAGE_FRAMES[self.injected["garbage"] % len(GARBAGE_FRAMES)]
-                    self._send(session, frame, force=True)
-                    self.injected["garbage"] += 1
-            elif kind == "disconnect":
-                transport = session.ws.transport
-                if transport is not None and not transport.is_closing():
-                    transport.abort()
-                    self.injected["disconnect"] += 1
-            elif kind == "silent":
-                session.silent_until = time.monotonic() + duration
-                self.injected["silent"] += 1
-            elif kind == "shutdown":
-                self._spawn(self._shutdown(session))
-                self.injected["shutdown"] += 1
+        self._inject_sessions(kind, symbol, count, duration)
+
+    def _fault_sessions(self) -> list[Any]:
+        return [s for s in self._sessions if s.path != "legacy"]
+
+    def _inject_other(self, session: Any, kind: str) -> None:
+        if kind == "shutdown":
+            self._spawn(self._shutdown(session))
+            self.injected["shutdown"] += 1
 
     def end_silence(self) -> None:
         """End a ``silent`` fault now on every session (instead of waiting for its duration)."""
         for session in self._sessions:
-            session.silent_until = 0.0
+            session.quiet_until = 0.0
 
     async def _shutdown(self, session: _Session) -> None:
-        self._send(session, _dumps({"e": "serverShutdown", "E": _now_ms()}), force=True)
+        self._send(session, dumps({"e": "serverShutdown", "E": now_ms()}), force=True)
         session.shutting_down = True  # nothing more is queued; what is queued is delivered
         await asyncio.sleep(self.shutdown_grace)
         await session.outbox.join()
         await session.ws.close(1001, "server shutdown")
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.append(task)
-        task.add_done_callback(self._forget)
-
-    def _forget(self, task: asyncio.Task[None]) -> None:
-        with contextlib.suppress(ValueError):
-            self._tasks.remove(task)
 
     # ----------------------------------------------------------------- source
 
@@ -421,46 +298,26 @@ class BinanceExchange:
             if not (isinstance(message, dict) and message.get("action") == "snapshot"):
                 self._pending = (ts, frame)
                 return
-            self.venue.on_source(message, _now_ms() if self.restamp else None)
+            self.venue.on_source(message, now_ms() if self.restamp else None)
             self.frames_published += 1
         self._frames = iter(())
 
-    async def _pump(self) -> None:
-        await self._start.wait()
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        first_ts: int | None = None
-        pending = [self._pending] if self._pending is not None else []
-        for n, (ts, frame) in enumerate(itertools.chain(pending, self._frames)):
-            if not self._running.is_set():
-                await self._running.wait()
-            if self.speed is not None and ts is not None:
-                if first_ts is None:
-                    first_ts = ts
-                delay = started + (ts - first_ts) / 1e9 / self.speed - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            await self.publish(frame)
-            if n % 64 == 63:
-                await asyncio.sleep(0)
-        self._done.set()
-
-    async def publish(self, frame: str | bytes) -> None:
+    def _publish(self, frame: str | bytes) -> bool:
         """Feed one raw OKX frame through the venue and send what it produces."""
         message = json.loads(frame)
         if not isinstance(message, dict):
-            return
-        pushes = self.venue.on_source(message, _now_ms() if self.restamp else None)
-        self.frames_published += 1
+            return False
+        pushes = self.venue.on_source(message, now_ms() if self.restamp else None)
         if self.history is not None:
             for push in pushes:
                 if push.kind == "depth":
                     book = self.venue.true_book(push.symbol)
                     self.history[(push.symbol, int(push.payload["u"]))] = (book.bids(), book.asks())
         for push in pushes:
-            await self._broadcast(push)
+            self._broadcast(push)
+        return True
 
-    async def _broadcast(self, push: Push) -> None:
+    def _broadcast(self, push: Push) -> None:
         texts: dict[tuple[str, bool], str] = {}  # rendered once per stream name and form
         for session in list(self._sessions):
             for name, stream in list(session.streams.items()):
@@ -470,85 +327,43 @@ class BinanceExchange:
                 frame = texts.get(key)
                 if frame is None:
                     body = {"stream": name, "data": push.payload} if session.combined else None
-                    frame = texts[key] = _dumps(push.payload if body is None else body)
+                    frame = texts[key] = dumps(push.payload if body is None else body)
                 if push.kind == "depth":
-                    await self._send_depth(session, push.symbol, frame)
+                    corrupt = functools.partial(_corrupt, frame)
+                    self._send_faulted(session, push.symbol, push.symbol, frame, corrupt)
                 else:
                     self._send(session, frame)
 
-    async def _send_depth(self, session: _Session, symbol: str, frame: str) -> None:
-        fault = None
-        for candidate in session.faults:
-            if candidate.symbol in (None, symbol):
-                fault = candidate
-                break
-        if fault is not None:
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                session.faults.remove(fault)
-            self.injected[fault.kind] += 1
-            if fault.kind == "drop":
-                return
-            if fault.kind == "reorder" and symbol not in session.held:
-                session.held[symbol] = frame
-                return
-            if fault.kind == "duplicate":
-                self._send(session, frame)
-            if fault.kind == "corrupt":
-                frame = _corrupt(frame)
-        self._send(session, frame)
-        held = session.held.pop(symbol, None)
-        if held is not None:
-            self._send(session, held)
-
-    def _send(self, session: _Session, text: str, *, force: bool = False) -> None:
-        if session.path == "legacy" or session.shutting_down:
-            return
-        if not force and session.silent_until:
-            if time.monotonic() < session.silent_until:
-                return
-            session.silent_until = 0.0
-        session.outbox.put_nowait(text)
-
-    async def _writer(self, session: _Session) -> None:
-        while True:
-            text = await session.outbox.get()
-            try:
-                await session.ws.send(text)
-            except ConnectionClosed:
-                return
-            finally:
-                session.outbox.task_done()
-            self.frames_sent += 1
+    def _muted(self, session: Any) -> bool:
+        return bool(session.path == "legacy" or session.shutting_down)
 
     # ----------------------------------------------------------------- timers
 
-    async def _timers(self) -> None:
+    def _timer_tick(self) -> float:
+        return max(0.005, min(self.ping_interval, self.pong_timeout, self.max_connection_age) / 4)
+
+    async def _on_timer(self, now: float) -> None:
         """Ping frames, pong deadlines, and the 24-hour connection limit."""
-        tick = max(0.005, min(self.ping_interval, self.pong_timeout, self.max_connection_age) / 4)
-        while True:
-            await asyncio.sleep(tick)
-            now = time.monotonic()
-            for session in list(self._sessions):
-                if now - session.opened >= self.max_connection_age:
-                    self._spawn(session.ws.close(1001, "connection lifetime exceeded"))
+        for session in list(self._sessions):
+            if now - session.opened >= self.max_connection_age:
+                self._spawn(session.ws.close(1001, "connection lifetime exceeded"))
+                continue
+            if session.path == "legacy" or now < session.quiet_until:
+                continue
+            waiter = session.ping_waiter
+            if waiter is not None:
+                if waiter.done():
+                    session.ping_waiter = None
+                    self.pongs_received += 1
+                elif now - session.ping_sent >= self.pong_timeout:
+                    self._spawn(session.ws.close(1008, "pong timeout"))
                     continue
-                if session.path == "legacy" or now < session.silent_until:
-                    continue
-                waiter = session.ping_waiter
-                if waiter is not None:
-                    if waiter.done():
-                        session.ping_waiter = None
-                        self.pongs_received += 1
-                    elif now - session.ping_sent >= self.pong_timeout:
-                        self._spawn(session.ws.close(1008, "pong timeout"))
-                        continue
-                if session.ping_waiter is None and now - session.ping_sent >= self.ping_interval:
-                    # bounded: a client that stopped reading must not hold up the others
-                    with contextlib.suppress(ConnectionClosed, TimeoutError):
-                        session.ping_waiter = await asyncio.wait_for(session.ws.ping(), 1.0)
-                        session.ping_sent = now
-                        self.pings_sent += 1
+            if session.ping_waiter is None and now - session.ping_sent >= self.ping_interval:
+                # bounded: a client that stopped reading must not hold up the others
+                with contextlib.suppress(ConnectionClosed, TimeoutError):
+                    session.ping_waiter = await asyncio.wait_for(session.ws.ping(), 1.0)
+                    session.ping_sent = now
+                    self.pings_sent += 1
 
     # ----------------------------------------------------------------- connections
 
@@ -577,49 +392,41 @@ class BinanceExchange:
             return kind, True, parsed
         return None
 
-    async def _handle(self, ws: ServerConnection) -> None:
-        route = self._route(ws.request.path if ws.request is not None else "/ws")
+    def _open(self, ws: ServerConnection, path: str) -> _Session:
+        route = self._route(path)
         assert route is not None  # process_request refused every other path
         kind, combined, streams = route
-        session = _Session(ws, combined, kind)
+        session = _Session(ws, combined=combined, path=kind)
         session.ping_sent = time.monotonic()
         for stream in streams:
             session.streams[stream.name] = stream
-        self._sessions.add(session)
-        writer = asyncio.create_task(self._writer(session), name="binance-writer")
+        return session
+
+    def _on_open(self, session: Any) -> None:
         if self.autostart and self.source is not None:
             self._start.set()
-        try:
-            async for message in ws:
-                if kind == "legacy":
-                    continue
-                text = message.decode(errors="replace") if isinstance(message, bytes) else message
-                reply = handle_request(text, session.streams)
-                for stream in reply.subscribe:
-                    session.streams[stream.name] = stream
-                for name in reply.unsubscribe:
-                    session.streams.pop(name, None)
-                self._send(session, _dumps(reply.message))
-        except ConnectionClosed:
-            pass
-        finally:
-            self._sessions.discard(session)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+
+    def _on_message(self, session: Any, text: str) -> None:
+        if session.path == "legacy":
+            return
+        reply = handle_request(text, session.streams)
+        for stream in reply.subscribe:
+            session.streams[stream.name] = stream
+        for name in reply.unsubscribe:
+            session.streams.pop(name, None)
+        self._send(session, dumps(reply.message))
 
     # ----------------------------------------------------------------- REST
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        url = urlsplit(request.path)
-        if request.headers.get("Upgrade", "").lower() == "websocket":
-            if self._route(request.path) is not None:
-                return None
-            return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
-        query = {key: values[0] for key, values in parse_qs(url.query).items()}
-        now = _now_ms()
+    def _ws_route(self, request: Request, path: str) -> bool | None:
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            return None
+        return self._route(request.path) is not None
+
+    def _rest(self, path: str, query: Mapping[str, str]) -> tuple[HTTPStatus, Any] | None:
+        now = now_ms()
         try:
-            if url.path == self.rest_paths["depth"]:
+            if path == self.rest_paths["depth"]:
                 self.rest_requests["depth"] += 1
                 stale = self._stale_snapshots > 0
                 body = self.venue.depth(
@@ -633,19 +440,14 @@ class BinanceExchange:
                 if stale and body["lastUpdateId"] < self.venue.last_update_id(query["symbol"]):
                     self._stale_snapshots -= 1
                     self.injected["stale_snapshot"] += 1
-            elif url.path == self.rest_paths["info"]:
+            elif path == self.rest_paths["info"]:
                 self.rest_requests["exchangeInfo"] += 1
                 body = self.venue.exchange_info(query, now)
             else:
-                return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
-            status = HTTPStatus.OK
+                return None
         except RestError as exc:
-            status, body = HTTPStatus(exc.status), exc.body
-        response = connection.respond(status, _dumps(body))
-        headers = Headers(response.headers)
-        del headers["Content-Type"]
-        headers["Content-Type"] = "application/json"
-        return Response(response.status_code, response.reason_phrase, headers, response.body)
+            return HTTPStatus(exc.status), exc.body
+        return HTTPStatus.OK, body
 
 
 def _corrupt(frame: str) -> str:
@@ -654,7 +456,7 @@ def _corrupt(frame: str) -> str:
     data = message.get("data", message)
     side = "b" if data["b"] else "a"
     data[side] = [["not-a-price", data[side][0][1]], *data[side][1:]]
-    return _dumps(message)
+    return dumps(message)
 
 
 def _serves(session: _Session, stream: StreamName, kind: str) -> bool:
