@@ -401,12 +401,13 @@ async def run(
                     [args.symbol], args.market, trades=True, on_event=on_event, **options
                 )
             else:
-                source_feed = OKXFeed([args.symbol], trades=True, on_event=on_event, **options)
+                source_feed = OKXFeed(
+                    [args.symbol], trades=True, timing=state.timing, on_event=on_event, **options
+                )
             async with source_feed as feed:
                 state.feed = feed
                 protocol = feed.protocol if isinstance(feed, OKXFeed) else None
                 if protocol is not None:
-                    protocol.timing = state.timing
                     # the instrument the feed resolved (the exchange's own contract value)
                     instrument = protocol.streams[args.symbol].instrument
                     models = None

@@ -20,6 +20,7 @@ from tests.feed.framegen import book_frames
 from tradecost import cli
 from tradecost.errors import InvalidInputError, SubscriptionError
 from tradecost.feeds.okx import Backoff, Instrument, OKXFeed
+from tradecost.feeds.okx.protocol import OKXProtocol, ProcessingTimes
 from tradecost.record import read_recording, record
 from tradecost.sim import SimulatedExchange
 
@@ -55,6 +56,28 @@ def test_several_instruments_on_one_connection() -> None:
                 assert exchange.connections == 1
                 for inst_id in (BTC, ETH):
                     assert_same_book(feed.books[inst_id], exchange.true_book(inst_id))
+
+    run(body())
+
+
+def test_timing_keyword_times_every_decode_and_book_update() -> None:
+    """``OKXFeed(timing=...)`` hands the histograms to the protocol: one decode per frame and
+    one timed book update per incremental update applied (the one snapshot is not an update)."""
+
+    async def body() -> None:
+        timing = ProcessingTimes()
+        async with SimulatedExchange(book_frames(BTC, n=300, seed=3), rate=5_000) as exchange:
+            exchange.pause()
+            async with fast_feed(exchange, [BTC], timing=timing) as feed:
+                assert feed.protocol is not None and feed.protocol.timing is timing
+                await wait_until(lambda: exchange.connections == 1)
+                exchange.resume()
+                await caught_up(feed, exchange, [BTC])
+                assert feed.stats.resyncs == 0 and feed.stats.book_updates == 300
+                assert timing.apply.count == feed.stats.book_updates - 1
+                assert timing.decode.count >= feed.stats.book_updates
+        untimed = OKXProtocol([BTC])
+        assert untimed.timing is None
 
     run(body())
 

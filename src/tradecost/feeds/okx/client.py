@@ -37,6 +37,7 @@ from tradecost.feeds.okx.protocol import (
     LOGIN_CHANNELS,
     FeedStats,
     OKXProtocol,
+    ProcessingTimes,
     rest_books_url,
 )
 from tradecost.feeds.reconnect import Backoff as Backoff
@@ -74,10 +75,11 @@ class OKXFeed(FeedClient[OKXProtocol]):
     REST snapshot and instruments; derived from ``url``), ``instruments`` (else fetched from
     ``rest_url``, else the bundled copy), ``api_key``/``secret_key``/``passphrase`` (login, needed
     for ``books-l2-tbt``/``books50-l2-tbt``), ``bootstrap`` (``"auto"``/``"ws"``/``"rest"``),
-    ``relay=True`` for GoQuant-style full-snapshot relays, timers in seconds. The options every
-    feed takes (``open_timeout``, ``rest_timeout``, ``backoff``, ``max_reconnects``,
-    ``trade_queue``, ``clock``, ``sleep``, ``book_factory``, ``on_event``, ``ssl`` for a
-    ``wss://`` URL) are :class:`~tradecost.feeds._client.FeedOptions`.
+    ``relay=True`` for GoQuant-style full-snapshot relays, timers in seconds, ``timing`` (a
+    :class:`~tradecost.feeds.okx.protocol.ProcessingTimes` to time every decode and book update
+    with). The options every feed takes (``open_timeout``, ``rest_timeout``, ``backoff``,
+    ``max_reconnects``, ``trade_queue``, ``clock``, ``sleep``, ``book_factory``, ``on_event``,
+    ``ssl`` for a ``wss://`` URL) are :class:`~tradecost.feeds._client.FeedOptions`.
 
     ``on_event``: called with every event from the socket's own callback, as the frame that made
     it is applied: bytes received → your code with no task switch in between (the lowest
@@ -111,6 +113,7 @@ class OKXFeed(FeedClient[OKXProtocol]):
         pong_timeout: float = 5.0,
         stale_after: float | None = 90.0,
         resync_timeout: float = 10.0,
+        timing: ProcessingTimes | None = None,
         **options: Unpack[FeedOptions],
     ) -> None:
         self.inst_ids = [inst_ids] if isinstance(inst_ids, str) else list(inst_ids)
@@ -141,6 +144,7 @@ class OKXFeed(FeedClient[OKXProtocol]):
         self.pong_timeout = pong_timeout
         self.stale_after = stale_after
         self.resync_timeout = resync_timeout
+        self.timing = timing
         self.stats = FeedStats()
         self.protocol: OKXProtocol | None = None
         self._init_client(**options)
@@ -169,6 +173,7 @@ class OKXFeed(FeedClient[OKXProtocol]):
             relay=self.relay,
             book_factory=self.book_factory,
             stats=self.stats,
+            timing=self.timing,
         )
         self.links = [Link("reader", self.url, self.protocol)]
         self._start_readers()

@@ -199,6 +199,7 @@ class OKXProtocol(VenueProtocol[tuple[str, str, str]]):
         decoder_factory: Callable[[], Any] | None = None,
         stats: FeedStats | None = None,
         strict: bool = False,
+        timing: ProcessingTimes | None = None,
     ) -> None:
         if not inst_ids:
             raise InvalidInputError("OKXProtocol needs at least one instrument id")
@@ -215,11 +216,11 @@ class OKXProtocol(VenueProtocol[tuple[str, str, str]]):
         self.relay = relay
         self.strict = strict
         self.stats = stats if stats is not None else FeedStats()
-        #: Set to a ProcessingTimes to time every decode and book update (off by default: two
-        #: clock reads per message).
-        self.timing: ProcessingTimes | None = None
+        #: A ProcessingTimes to time every decode and book update with (``timing=``; off by
+        #: default: two clock reads per message).
+        self.timing = timing
         #: Called with every received frame and its receive time before it is processed (e.g.
-        #: to feed the learned models' dataset builder).
+        #: to keep the raw frames); the models read the events instead.
         self.frame_observer: Callable[[str | bytes, int], None] | None = None
         instruments = instruments or {}
         make_book = book_factory or default_book_factory
