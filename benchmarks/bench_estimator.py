@@ -35,7 +35,7 @@ def test_estimate_market_order(benchmark: Any, book: tc.OrderBook, estimator: An
 
 def test_estimate_scheduled_order(benchmark: Any, book: tc.OrderBook, estimator: Any):
     benchmark.group = "full estimate, scheduled order (AC calibration + schedule)"
-    r = benchmark(estimator.estimate, book, "sell", 1_000_000.0, horizon=600.0, steps=10)
+    r = benchmark(estimator.estimate, book, "sell", 1_000_000.0, horizon_s=600.0, steps=10)
     assert r.risk_usd > 0
 
 

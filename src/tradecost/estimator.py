@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_type_hints
@@ -154,6 +155,18 @@ class CostCurve:
     flags: tuple[str, ...] = ()
     """``impact_unavailable`` while volatility or daily volume is unknown (impact is NaN and
     left out of ``net_cost_bps``)."""
+
+
+def _deprecated_horizon(horizon: float, horizon_s: float | None) -> float:
+    """``estimate(horizon=...)``, the old name of ``horizon_s``: warn once per call site."""
+    if horizon_s is not None:
+        raise InvalidInputError("give horizon_s= (seconds); horizon= is its deprecated old name")
+    warnings.warn(
+        "CostEstimator.estimate(horizon=...) is deprecated: the keyword is horizon_s= (seconds)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return horizon
 
 
 def _positive(value: Any, name: str) -> float:
@@ -372,23 +385,28 @@ class CostEstimator:
         order_type: OrderType = "market",
         limit_price: float | str | None = None,
         offset_bps: float | None = None,
-        horizon: float | None = None,
+        horizon_s: float | None = None,
         steps: int | None = None,
         stale: bool = False,
+        horizon: float | None = None,
     ) -> CostEstimate:
         """Cost of an order of ``notional_usd`` (quote units) or ``quantity`` (base units).
 
         ``quantity_usd`` (also the third positional argument) is the design card's name for
         ``notional_usd`` and means the same; give one of them, not both.
 
-        ``order_type="market"``: immediate, or scheduled over ``horizon`` seconds in ``steps``
+        ``order_type="market"``: immediate, or scheduled over ``horizon_s`` seconds in ``steps``
         slices when both are given. ``order_type="limit"``: at ``limit_price``, or
         ``offset_bps`` behind the same-side touch (negative = more aggressive), resting for
-        ``horizon`` seconds (default 10) before crossing. ``stale=True`` marks the estimate as
-        computed on a book the feed does not vouch for (it is flagged, never hidden).
+        ``horizon_s`` seconds (default 10) before crossing. ``horizon=`` is the old name of
+        ``horizon_s`` (deprecated: it still works, with a DeprecationWarning). ``stale=True``
+        marks the estimate as computed on a book the feed does not vouch for (it is flagged,
+        never hidden).
         Raises EmptyBookError when either side of the book is empty (no arrival mid).
         """
         started = time.perf_counter_ns()
+        if horizon is not None:
+            horizon_s = _deprecated_horizon(horizon, horizon_s)
         if side != "buy" and side != "sell":
             side_value = getattr(side, "value", side)
             if side_value not in ("buy", "sell"):
@@ -433,13 +451,13 @@ class CostEstimator:
         inverse_usd = self._inverse_contract_usd  # book_units_per_base, inlined: every tick
         per_base = mid / inverse_usd if inverse_usd else self._book_per_base
         if order_type == "market":
-            if horizon is None and steps is None:
+            if horizon_s is None and steps is None:
                 levels, slip_bps, complete, remaining = self._walk(book, side, base, per_base)
                 maker = 0.0
             else:
-                if horizon is None or steps is None:
-                    raise InvalidInputError("a scheduled order needs both horizon= and steps=")
-                horizon = _positive(horizon, "horizon")
+                if horizon_s is None or steps is None:
+                    raise InvalidInputError("a scheduled order needs both horizon_s= and steps=")
+                horizon_s = _positive(horizon_s, "horizon_s")
                 if int(steps) != steps or steps < 1:
                     raise InvalidInputError(f"steps={steps!r} must be an integer >= 1")
                 levels, slip_bps, complete, remaining = self._walk(
@@ -458,7 +476,7 @@ class CostEstimator:
                     mid,
                     limit_price,
                     offset_bps,
-                    10.0 if horizon is None else _positive(horizon, "horizon"),
+                    10.0 if horizon_s is None else _positive(horizon_s, "horizon_s"),
                 )
             )
         else:
@@ -476,7 +494,7 @@ class CostEstimator:
             self.volume_estimator.daily_notional if self._auto_volume else self._daily_volume
         )
         impact_usd, impact_name, risk_usd = self._impact(
-            book, base, notional, mid, volatility, daily_volume, order_type, horizon, steps
+            book, base, notional, mid, volatility, daily_volume, order_type, horizon_s, steps
         )
         if impact_usd != impact_usd:
             flags.append("impact_unavailable")
@@ -666,20 +684,20 @@ class CostEstimator:
         volatility: float,
         daily_volume: float,
         order_type: str,
-        horizon: float | None,
+        horizon_s: float | None,
         steps: int | None,
     ) -> tuple[float, str, float]:
         """(impact USD, model description, schedule risk USD)."""
         if not (volatility > 0.0 and daily_volume > 0.0):
             missing = "volatility" if not volatility > 0.0 else "daily volume"
             return math.nan, f"unavailable (no {missing} yet)", math.nan
-        if order_type == "market" and horizon is not None and steps is not None:
-            ac = self.schedule_model(mid, base, volatility, daily_volume, horizon, book.spread)
-            schedule = ac.schedule(quantity=base, horizon=horizon, steps=int(steps))
+        if order_type == "market" and horizon_s is not None and steps is not None:
+            ac = self.schedule_model(mid, base, volatility, daily_volume, horizon_s, book.spread)
+            schedule = ac.schedule(quantity=base, horizon=horizon_s, steps=int(steps))
             return (
                 schedule.components.permanent,
                 f"almgren_chriss permanent, square_root-matched (Y={self.impact_coefficient:g}, "
-                f"T={horizon:g}s, N={int(steps)}, lambda={self.risk_aversion:g})",
+                f"T={horizon_s:g}s, N={int(steps)}, lambda={self.risk_aversion:g})",
                 schedule.std,
             )
         if self.impact_model == "square_root":

@@ -267,9 +267,9 @@ def _estimate(state: SimulateState, event: BookEvent) -> CostEstimate:
     kwargs: dict[str, Any] = {"order_type": args.order_type}
     if args.order_type == "limit":
         kwargs["offset_bps"] = 0.0 if args.offset_bps is None else args.offset_bps
-        kwargs["horizon"] = args.horizon
+        kwargs["horizon_s"] = args.horizon
     elif args.horizon is not None:
-        kwargs["horizon"] = args.horizon
+        kwargs["horizon_s"] = args.horizon
         kwargs["steps"] = args.steps
     return estimator.estimate(event.book, args.side, args.usd, **kwargs)
 

@@ -103,7 +103,7 @@ def test_auto_inputs_warm_up_from_the_stream(book):
 
 def test_scheduled_order_reports_ac_permanent_impact_and_risk(book):
     est = estimator(risk_aversion=1e-6)
-    r = est.estimate(book, "sell", quantity=4.0, horizon=600.0, steps=4)
+    r = est.estimate(book, "sell", quantity=4.0, horizon_s=600.0, steps=4)
     one_slice = tc.walk_book(book, "sell", quantity=1.0)
     assert r.slippage_bps == pytest.approx(one_slice.slippage_bps, rel=1e-12)
     assert r.impact_model.startswith("almgren_chriss permanent")
@@ -145,8 +145,8 @@ def test_stale_and_crossed_are_flagged(book):
         ({"quantity_usd": 1.0, "quantity": 1.0}, tc.InvalidInputError),
         ({}, tc.InvalidInputError),
         ({"quantity_usd": 1.0, "order_type": "stop"}, tc.InvalidInputError),
-        ({"quantity_usd": 1.0, "horizon": 10.0}, tc.InvalidInputError),
-        ({"quantity_usd": 1.0, "horizon": 10.0, "steps": 0}, tc.InvalidInputError),
+        ({"quantity_usd": 1.0, "horizon_s": 10.0}, tc.InvalidInputError),
+        ({"quantity_usd": 1.0, "horizon_s": 10.0, "steps": 0}, tc.InvalidInputError),
     ],
 )
 def test_bad_inputs(book, kwargs, error):

@@ -46,7 +46,7 @@ def test_untrained_models_fall_back_and_say_so():
     assert math.isnan(r.slippage_p50_bps)
     assert "slippage_model_untrained" in r.flags
     limit = estimator(models).estimate(
-        book, "buy", 1000.0, order_type="limit", offset_bps=0.0, horizon=5.0
+        book, "buy", 1000.0, order_type="limit", offset_bps=0.0, horizon_s=5.0
     )
     assert limit.fill_model == "distance_prior"
     # the prior at the touch: 1 - exp(-A h) with A = 2/s, h = 5 s
@@ -71,10 +71,10 @@ def test_trained_models_answer(trained):
     assert "out of sample: pinball p50" in status
     if models.online.predictors.fill is not None:
         near = estimator(models).estimate(
-            book, "sell", 1000.0, order_type="limit", offset_bps=0.0, horizon=5.0
+            book, "sell", 1000.0, order_type="limit", offset_bps=0.0, horizon_s=5.0
         )
         far = estimator(models).estimate(
-            book, "sell", 1000.0, order_type="limit", offset_bps=5.0, horizon=5.0
+            book, "sell", 1000.0, order_type="limit", offset_bps=5.0, horizon_s=5.0
         )
         assert near.fill_model == "model"
         assert far.fill_probability < near.fill_probability
@@ -83,7 +83,7 @@ def test_trained_models_answer(trained):
 def test_limit_order_fee_mixes_maker_and_taker(trained):
     models, book = trained
     r = estimator(models).estimate(
-        book, "buy", 1000.0, order_type="limit", offset_bps=0.0, horizon=5.0
+        book, "buy", 1000.0, order_type="limit", offset_bps=0.0, horizon_s=5.0
     )
     fees = tc.FeeSchedule.for_exchange("okx", "spot", "Lv1")
     assert r.fee_usd == pytest.approx(

@@ -35,7 +35,7 @@ def test_twap_permanent_impact_follows_the_square_root_law(book, horizon, steps)
     Y·σ·√(Q/V)·S₀, that is ½·(1 − 1/N) of the immediate order's impact."""
     est = estimator()
     immediate = est.estimate(book, "buy", quantity=4.0)
-    scheduled = est.estimate(book, "buy", quantity=4.0, horizon=horizon, steps=steps)
+    scheduled = est.estimate(book, "buy", quantity=4.0, horizon_s=horizon, steps=steps)
     move = 0.03 * math.sqrt(4.0 * book.mid / 25e6)  # Y = 1, fraction of the mid
     assert immediate.impact_usd == pytest.approx(move * 4.0 * book.mid, rel=1e-12)
     expected = 0.5 * (1.0 - 1.0 / steps) * move * book.mid * 4.0
@@ -55,8 +55,8 @@ def test_a_liquid_book_no_longer_makes_a_schedule_look_free():
     )
     est = CostEstimator("okx", "BTC-USDT", "Lv1", volatility=0.02, daily_volume_usd=1e9)
     immediate = est.estimate(book, "buy", 1e6)
-    minute = est.estimate(book, "buy", 1e6, horizon=60.0, steps=10)
-    hour = est.estimate(book, "buy", 1e6, horizon=3600.0, steps=10)
+    minute = est.estimate(book, "buy", 1e6, horizon_s=60.0, steps=10)
+    hour = est.estimate(book, "buy", 1e6, horizon_s=3600.0, steps=10)
     assert immediate.impact_bps == pytest.approx(0.02 * math.sqrt(1e6 / 1e9) * 1e4)  # 6.3 bps
     for scheduled in (minute, hour):
         assert scheduled.impact_bps == pytest.approx(0.45 * immediate.impact_bps, rel=1e-9)
@@ -65,8 +65,8 @@ def test_a_liquid_book_no_longer_makes_a_schedule_look_free():
 
 def test_risk_aversion_front_loads_and_still_reports_a_permanent_cost(book):
     est = estimator(risk_aversion=1e-3)
-    eager = est.estimate(book, "sell", quantity=4.0, horizon=3600.0, steps=10)
-    twap = estimator().estimate(book, "sell", quantity=4.0, horizon=3600.0, steps=10)
+    eager = est.estimate(book, "sell", quantity=4.0, horizon_s=3600.0, steps=10)
+    twap = estimator().estimate(book, "sell", quantity=4.0, horizon_s=3600.0, steps=10)
     assert eager.impact_usd > 0.0 and eager.risk_usd < twap.risk_usd
 
 
@@ -157,3 +157,35 @@ def test_curve_flags_unavailable_impact(book):
     assert curve.flags == ("impact_unavailable",)
     assert curve.impact_model.startswith("unavailable")
     np.testing.assert_allclose(curve.net_cost_bps, curve.slippage_bps + curve.fee_bps)
+
+
+class _FillWithin:
+    """P(fill) grows with the resting time, so the horizon reaching the model is visible."""
+
+    def fill_probability(self, book, side, distance_ticks, notional, horizon_s):  # type: ignore[no-untyped-def]
+        return min(1.0, horizon_s / 1200.0), "within"
+
+
+@pytest.mark.parametrize(
+    ("order", "kwargs"),
+    [
+        ("market", {"quantity": 4.0, "steps": 10}),
+        ("limit", {"quantity": 4.0, "offset_bps": 1.0}),
+    ],
+)
+def test_horizon_is_the_deprecated_name_of_horizon_s(book, order, kwargs):
+    """``horizon=`` (seconds, the old keyword) still prices the same order as ``horizon_s=``,
+    with a DeprecationWarning; giving both is refused."""
+    est = estimator(fill_model=_FillWithin())
+    new = est.estimate(book, "buy", order_type=order, horizon_s=600.0, **kwargs)
+    with pytest.warns(DeprecationWarning, match="horizon_s"):
+        old = est.estimate(book, "buy", order_type=order, horizon=600.0, **kwargs)
+    for name in ("slippage_usd", "impact_usd", "fee_usd", "net_cost_usd", "maker_fraction"):
+        assert getattr(old, name) == getattr(new, name), name
+    assert old.impact_model == new.impact_model
+    if order == "limit":
+        assert new.fill_probability == 0.5
+    else:
+        assert "T=600s" in new.impact_model
+    with pytest.raises(tc.InvalidInputError, match="horizon_s"):
+        est.estimate(book, "buy", order_type=order, horizon=600.0, horizon_s=600.0, **kwargs)
