@@ -60,10 +60,10 @@ def test_capture_replays_exactly(okx_captures: Path, name: str):
             ref.apply_snapshot(data["bids"], data["asks"])
         else:
             ref.apply_update(data["bids"], data["asks"])
-        assert msg.ts == int(data["ts"])
+        assert msg.ts_ms == int(data["ts"])
         assert msg.checksum == data.get("checksum", 0)
         if msg.checksum:
-            assert book.checksum() == msg.checksum, f"checksum mismatch at ts {msg.ts}"
+            assert book.checksum() == msg.checksum, f"checksum mismatch at ts {msg.ts_ms}"
             verified += 1
         assert ref.checksum() == book.checksum()
         assert not book.crossed

@@ -31,11 +31,19 @@ def test_header_fields():
         "BTC-USDT",
         "snapshot",
     )
-    assert msg.ts == 1597026383085
+    assert msg.ts_ms == 1597026383085
     assert (msg.prev_seq_id, msg.seq_id, msg.checksum) == (-1, 123456, 0)
     assert (msg.n_bids, msg.n_asks) == (2, 2)
     assert msg.is_snapshot
     np.testing.assert_array_equal(msg.asks(), [[8476.98, 415], [8477, 7]])
+
+
+def test_ts_is_the_deprecated_name_of_ts_ms():
+    msg = tc.BookMessage().decode(UPDATE)
+    assert msg.ts_ms == 1597026383185
+    with pytest.warns(DeprecationWarning, match="ts_ms"):
+        assert msg.ts == msg.ts_ms
+    assert "ts_ms=1597026383185" in repr(msg)
 
 
 def test_apply_message_bytes_and_str_agree_with_rows():

@@ -550,7 +550,7 @@ class DatasetBuilder:
             if message.action == "update" and message.n_bids == 0 and message.n_asks == 0:
                 # a heartbeat: the book is unchanged but its time moves on
                 self.frames += 1
-                self._on_book(spec.ms_to_ns(message.ts) if ts_ns is None else ts_ns)
+                self._on_book(spec.ms_to_ns(message.ts_ms) if ts_ns is None else ts_ns)
         elif (
             message.decoded
             and message.kind == "other"

@@ -53,7 +53,7 @@ class BookFrame:
     inst_id: str
     bids: list[Row]
     asks: list[Row]
-    ts: int
+    ts_ms: int
     checksum: int
     prev_seq_id: int
     seq_id: int
@@ -64,7 +64,7 @@ class BookFrame:
         data: dict[str, Any] = {
             "asks": self.asks,
             "bids": self.bids,
-            "ts": str(self.ts),
+            "ts": str(self.ts_ms),
             "checksum": self.checksum if checksum is None else checksum,
         }
         if self.sequence:
@@ -126,7 +126,7 @@ class _Market:
     incremental_source: bool = False  # the source streams a 400-level channel for it
     reset_pending: bool = False
     last_change: float = 0.0  # monotonic seconds
-    ts: int = 0
+    ts_ms: int = 0  # exchange time of the last book change, ms
     chain: dict[str, int] = field(default_factory=dict)  # channel -> last seqId sent on it
     window: dict[str, tuple[list[Row], list[Row]]] = field(default_factory=dict)
 
@@ -376,7 +376,7 @@ class OKXVenue:
             bids, asks = market.book.diff(before[0], before[1], None)
         else:
             market.book.apply(bids, asks)
-        market.ts = now_ms if self.restamp else int(body.get("ts") or now_ms)
+        market.ts_ms = now_ms if self.restamp else int(body.get("ts") or now_ms)
         market.last_change = clock
         market.prev_seq_id = market.seq_id
         if market.reset_pending:
@@ -463,7 +463,7 @@ class OKXVenue:
             market.inst_id,
             bids,
             asks,
-            market.ts,
+            market.ts_ms,
             checksum,
             prev,
             market.seq_id,
@@ -475,7 +475,7 @@ class OKXVenue:
     def _snapshot_frame(self, market: _Market, channel: str, now_ms: int) -> str:
         depth = BOOK_CHANNELS[channel]
         bids, asks = market.book.bids(depth), market.book.asks(depth)
-        data: dict[str, Any] = {"asks": asks, "bids": bids, "ts": str(market.ts or now_ms)}
+        data: dict[str, Any] = {"asks": asks, "bids": bids, "ts": str(market.ts_ms or now_ms)}
         if channel in INCREMENTAL_CHANNELS:
             data["checksum"] = self._checksum(market)
             seq = market.seq_id
@@ -501,10 +501,10 @@ class OKXVenue:
         return _dumps(message)
 
     def _relay_frame(self, market: _Market) -> str:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(market.ts / 1000))
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(market.ts_ms / 1000))
         return _dumps(
             {
-                "timestamp": f"{stamp}.{market.ts % 1000:03d}000+00:00",
+                "timestamp": f"{stamp}.{market.ts_ms % 1000:03d}000+00:00",
                 "exchange": "OKX",
                 "symbol": market.inst_id,
                 "asks": [row[:2] for row in market.book.asks()],
@@ -570,7 +570,7 @@ class OKXVenue:
         data = {
             "asks": market.book.asks(depth),
             "bids": market.book.bids(depth),
-            "ts": str(market.ts),
+            "ts": str(market.ts_ms),
             "seqId": market.seq_id,
         }
         return {"code": "0", "msg": "", "data": [data]}

@@ -1,4 +1,4 @@
-from typing_extensions import disjoint_base
+from typing_extensions import deprecated, disjoint_base
 
 from tradecost._book import BookLevels, OrderBook
 
@@ -12,9 +12,12 @@ class BookMessage(BookLevels):
     channel: str
     inst_id: str
     action: str
-    ts: int
+    ts_ms: int
     checksum: int
     def __init__(self) -> None: ...
+    @property
+    @deprecated("BookMessage.ts is deprecated: read ts_ms (milliseconds)")
+    def ts(self) -> int: ...
     @property
     def seq_id(self) -> int | None: ...
     @property

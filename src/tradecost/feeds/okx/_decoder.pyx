@@ -36,6 +36,8 @@ from tradecost._jsonscan cimport (
     skip_whitespace,
 )
 
+import warnings
+
 from tradecost.errors import InvalidInputError, MalformedMessageError
 
 SOURCE_HASH = (<bytes>TRADECOST_SOURCE_HASH).decode("ascii")
@@ -58,7 +60,8 @@ cdef class BookMessage(BookLevels):
     - ``channel``, ``inst_id``: from ``arg``.
     - ``action``: ``"snapshot"`` or ``"update"``. ``books5`` and ``bbo-tbt`` pushes carry no
       action; each is a full replacement of the top levels, reported as ``"snapshot"``.
-    - ``ts``: exchange time ``data[0].ts`` in milliseconds (0 when absent).
+    - ``ts_ms``: exchange time ``data[0].ts`` in milliseconds (0 when absent); ``ts`` is its
+      old name (deprecated: it still reads the same value, with a DeprecationWarning).
     - ``seq_id``, ``prev_seq_id``: ints, or None when the push has none (pre-2023 captures).
     - ``checksum``: signed int32 as sent; 0 when absent (OKX always sends 0 since 2026-06-23).
     - ``n_bids``, ``n_asks``: number of levels in the push.
@@ -68,7 +71,7 @@ cdef class BookMessage(BookLevels):
     cdef readonly str channel
     cdef readonly str inst_id
     cdef readonly str action
-    cdef readonly int64_t ts
+    cdef readonly int64_t ts_ms
     cdef readonly int64_t checksum
     cdef int64_t _seq_id
     cdef int64_t _prev_seq_id
@@ -103,11 +106,18 @@ cdef class BookMessage(BookLevels):
                 f"a push for {self.inst_id!r} cannot be applied to the {book.inst_id!r} book")
         return 0
 
+    @property
+    def ts(self):
+        """The old name of ``ts_ms`` (deprecated)."""
+        warnings.warn("BookMessage.ts is deprecated: read ts_ms (milliseconds)",
+                      DeprecationWarning, stacklevel=2)
+        return self.ts_ms
+
     def __repr__(self):
         if not self._decoded:
             return "BookMessage(<not decoded>)"
         return (f"BookMessage(kind={self.kind!r}, channel={self.channel!r}, "
-                f"inst_id={self.inst_id!r}, action={self.action!r}, ts={self.ts}, "
+                f"inst_id={self.inst_id!r}, action={self.action!r}, ts_ms={self.ts_ms}, "
                 f"seq_id={self.seq_id}, prev_seq_id={self.prev_seq_id}, "
                 f"checksum={self.checksum}, n_bids={self._bids.n}, n_asks={self._asks.n})")
 
@@ -147,7 +157,7 @@ cdef class BookMessage(BookLevels):
         self._bids.n = self._asks.n = 0
         self._has_seq_id = self._has_prev_seq_id = False
         self._seq_id = self._prev_seq_id = 0
-        self.ts = 0
+        self.ts_ms = 0
         self.checksum = 0
         self._is_snapshot = False
         self._data_flags = 0
@@ -333,7 +343,7 @@ cdef class BookMessage(BookLevels):
             elif key_is(key, key_length, "ts", 2):
                 if scan_integer(c, &value) != OK:
                     return E_SYNTAX
-                self.ts = value
+                self.ts_ms = value
             elif key_is(key, key_length, "checksum", 8):
                 if scan_integer(c, &value) != OK:
                     return E_SYNTAX

@@ -387,7 +387,7 @@ class OKXProtocol(VenueProtocol[tuple[str, str, str]]):
             msg.decode(raw)
             if not self._apply_live(stream, msg, local_ts):
                 return []
-            exch_ts = ms_to_ns(msg.ts)
+            exch_ts = ms_to_ns(msg.ts_ms)
         return self._book_event(inst_id, exch_ts, local_ts, stream.last_seq_id, "rest")
 
     # ----------------------------------------------------------------- internals
@@ -416,7 +416,7 @@ class OKXProtocol(VenueProtocol[tuple[str, str, str]]):
 
     def _push_event(self, stream: _Stream, msg: Any, local_ts: int, action: str) -> list[Event]:
         """The one event of an applied push."""
-        exch_ts = ms_to_ns(msg.ts)
+        exch_ts = ms_to_ns(msg.ts_ms)
         return self._book_event(stream.inst_id, exch_ts, local_ts, stream.last_seq_id, action)
 
     def _on_book(self, stream: _Stream, msg: Any, frame: str | bytes, local_ts: int) -> list[Event]:
