@@ -72,9 +72,9 @@ def run_demo(seconds: float, models: str, predictors: Any) -> dict[str, Any]:
     args = build_parser().parse_args(
         ["simulate", "--demo", "--json", "--duration", str(seconds), *extra]
     )
-    estimator, note = simulate.build_estimator(args)
+    inputs, note = simulate.estimator_inputs(args)
     out = io.StringIO()
-    run_loop(simulate.run(args, out, estimator, note), args.event_loop)
+    run_loop(simulate.run(args, out, inputs, note), args.event_loop)
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     learned = [r["slippage_p50_bps"] is not None for r in rows]
     assert all(learned) if models.startswith("trained") else not any(learned)
