@@ -87,3 +87,22 @@ def test_refit_fill_cloglog_frailty_100k(benchmark, stream):
     X, y = _hundred_k(data.X, data.y)
     model = MakerTakerClassifier(horizon_feature=8, horizon_effect="free", frailty="fit")
     benchmark.pedantic(model.fit, args=(X, y), rounds=3, iterations=1)
+
+
+@pytest.fixture(scope="module")
+def frames_30s():
+    return list(frames_from_market(SimulatedMarket(seed=3), 30.0))
+
+
+def test_dataset_builder_replay_30s(benchmark, frames_30s):
+    """Samples from 30 simulated seconds of raw frames (about 24k), through the OKX protocol's
+    sequence and checksum checks; divide by the frame count for the time per frame."""
+
+    def replay() -> DatasetBuilder:
+        builder = DatasetBuilder("0.1", seed=5)
+        builder.feed_all(frames_30s)
+        return builder
+
+    builder = benchmark.pedantic(replay, rounds=5, iterations=1)
+    benchmark.extra_info["frames"] = len(frames_30s)
+    assert len(builder.slippage_dataset()) > 0

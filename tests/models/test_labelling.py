@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradecost.errors import InvalidInputError
 from tradecost.models import FillLabeller
@@ -104,3 +106,36 @@ def test_fills_are_counted_by_the_rule_that_made_them():
             filled[order_id] = fill_ns // S
     assert filled == {1: 1, 0: 3, 2: 5}
     assert (labeller.trade_through_fills, labeller.queue_fills) == (2, 1)
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("add"), st.integers(0, 50), st.integers(1, 30)),
+            st.tuples(st.just("trade"), st.integers(0, 80), st.integers(-3, 3)),
+            st.tuples(st.just("expire"), st.integers(0, 90), st.just(0)),
+        ),
+        max_size=60,
+    )
+)
+def test_expire_matches_a_full_scan(steps):
+    """``expire`` skips its scan while no order can have ended; what it returns, and what is
+    left pending, equal a labeller that scans every pending order on every call."""
+    labeller = FillLabeller()
+    reference: dict[int, int] = {}  # order id -> end, in insertion order
+    for number, (kind, t, value) in enumerate(steps):
+        if kind == "add":
+            labeller.add(number, t, 1, 100, 0.0, 1.0, value)
+            reference[number] = t + value
+        elif kind == "trade":  # a sell through or at the order price fills resting buys
+            for order_id, _ in labeller.on_trade(t, 100 + value, 1.0, -1):
+                del reference[order_id]
+        else:
+            expected = [order_id for order_id, end in reference.items() if end < t]
+            for order_id in expected:
+                del reference[order_id]
+            assert labeller.expire(t) == expected
+        assert len(labeller) == len(reference)
+    assert sorted(labeller.clear()) == sorted(reference)
+    assert labeller.expire(10**9) == []

@@ -84,6 +84,8 @@ class FillLabeller:
     def __init__(self) -> None:
         # order id -> [t0, end, side, price, needed volume, volume seen at price]
         self._pending: dict[int, list[Any]] = {}
+        # no pending order ends before this (a lower bound: filled orders may have left)
+        self._first_end_ns: float = math.inf
         self.trade_through_fills = 0
         self.queue_fills = 0
 
@@ -108,7 +110,10 @@ class FillLabeller:
         if order_id in self._pending:
             raise InvalidInputError(f"order {order_id} is already tracked")
         needed = queue_ahead + quantity
-        self._pending[order_id] = [t0_ns, t0_ns + horizon_ns, side, price_tick, needed, 0.0]
+        end = t0_ns + horizon_ns
+        self._pending[order_id] = [t0_ns, end, side, price_tick, needed, 0.0]
+        if end < self._first_end_ns:
+            self._first_end_ns = end
 
     def on_trade(
         self, ts_ns: int, price_tick: int, size: float, aggressor: int
@@ -139,15 +144,20 @@ class FillLabeller:
 
     def expire(self, now_ns: int) -> list[int]:
         """Stop tracking, and return, the orders whose horizon ended before ``now_ns``."""
-        done = [order_id for order_id, order in self._pending.items() if order[1] < now_ns]
+        if now_ns <= self._first_end_ns:  # called on every frame: most calls end here
+            return []
+        pending = self._pending
+        done = [order_id for order_id, order in pending.items() if order[1] < now_ns]
         for order_id in done:
-            del self._pending[order_id]
+            del pending[order_id]
+        self._first_end_ns = min((order[1] for order in pending.values()), default=math.inf)
         return done
 
     def clear(self) -> list[int]:
         """Drop every pending order (end of data: their windows are censored)."""
         dropped = list(self._pending)
         self._pending.clear()
+        self._first_end_ns = math.inf
         return dropped
 
 
