@@ -124,6 +124,18 @@ def test_walk_curve_64_sizes(benchmark, workload):
     assert curve.complete.all()
 
 
+def test_copy_400x400(benchmark, workload):
+    """What the live models pay per book event: a copy of the book to queue with it."""
+    benchmark.group = "copy a 400x400 book"
+    book = tradecost_book(workload)
+    copy = benchmark(book.copy)
+    assert (copy.n_bids, copy.n_asks, copy.checksum()) == (
+        book.n_bids,
+        book.n_asks,
+        book.checksum(),
+    )
+
+
 def test_checksum(benchmark, workload):
     benchmark.group = "OKX checksum (top 25 levels)"
     book = tradecost_book(workload)

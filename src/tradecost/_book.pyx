@@ -49,12 +49,14 @@ SOURCE_HASH = (<bytes>TRADECOST_SOURCE_HASH).decode("ascii")
 # Shared helpers (declared in _book.pxd)
 # --------------------------------------------------------------------------------------------
 
-cdef uint32_t CRC_TABLE[256]
+# Slice-by-8 tables: CRC_TABLE[0] is the byte-at-a-time table; CRC_TABLE[k][i] is the CRC of
+# byte i followed by k zero bytes, so eight bytes are folded in with eight lookups at once.
+cdef uint32_t CRC_TABLE[8][256]
 
 
 cdef void _crc_init() noexcept nogil:
     cdef uint32_t c
-    cdef int n, bits
+    cdef int n, bits, k
     for n in range(256):
         c = <uint32_t>n
         bits = 8
@@ -64,18 +66,37 @@ cdef void _crc_init() noexcept nogil:
             else:
                 c = c >> 1
             bits -= 1
-        CRC_TABLE[n] = c
+        CRC_TABLE[0][n] = c
+    for k in range(1, 8):
+        for n in range(256):
+            c = CRC_TABLE[k - 1][n]
+            CRC_TABLE[k][n] = (c >> 8) ^ CRC_TABLE[0][c & 0xFF]
 
 
 _crc_init()
 
 
+cdef inline uint32_t _load_le32(const char* p) noexcept nogil:
+    return (<uint32_t><uint8_t>p[0] | (<uint32_t><uint8_t>p[1] << 8)
+            | (<uint32_t><uint8_t>p[2] << 16) | (<uint32_t><uint8_t>p[3] << 24))
+
+
 cdef uint32_t crc32(const char* data, Py_ssize_t n) noexcept nogil:
-    """CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), equal to zlib.crc32."""
-    cdef uint32_t c = 0xFFFFFFFFU
-    cdef Py_ssize_t i
-    for i in range(n):
-        c = CRC_TABLE[(c ^ <uint8_t>data[i]) & 0xFF] ^ (c >> 8)
+    """CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), equal to zlib.crc32; eight bytes
+    a step (slice-by-8), then the tail a byte at a time."""
+    cdef uint32_t c = 0xFFFFFFFFU, one, two
+    cdef Py_ssize_t i = 0
+    while n - i >= 8:
+        one = _load_le32(data + i) ^ c
+        two = _load_le32(data + i + 4)
+        c = (CRC_TABLE[7][one & 0xFF] ^ CRC_TABLE[6][(one >> 8) & 0xFF]
+             ^ CRC_TABLE[5][(one >> 16) & 0xFF] ^ CRC_TABLE[4][one >> 24]
+             ^ CRC_TABLE[3][two & 0xFF] ^ CRC_TABLE[2][(two >> 8) & 0xFF]
+             ^ CRC_TABLE[1][(two >> 16) & 0xFF] ^ CRC_TABLE[0][two >> 24])
+        i += 8
+    while i < n:
+        c = CRC_TABLE[0][(c ^ <uint8_t>data[i]) & 0xFF] ^ (c >> 8)
+        i += 1
     return c ^ 0xFFFFFFFFU
 
 
