@@ -129,6 +129,11 @@ cdef int scan_levels(Cursor* c, RawSide* side, bint size_is_quantity) except -1:
     cdef int64_t mantissa = 0
     cdef int scale = 0, status = 0, member
     cdef double value = 0.0
+    cdef const char* not_a_level = ("a level must be an array [price, quantity]"
+                                    if size_is_quantity
+                                    else "a level must be an array [price, size, ...]")
+    cdef const char* no_size = ("a level needs a quantity after the price" if size_is_quantity
+                                else "a level needs a size after the price")
     side.n = 0
     member = open_container(c, c'[', c']', "levels must be an array")
     if member != MORE:
@@ -137,8 +142,7 @@ cdef int scan_levels(Cursor* c, RawSide* side, bint size_is_quantity) except -1:
         if side.n == side.capacity:
             reserve_raw(side, side.n + 1)
         level = &side.levels[side.n]
-        if expect(c, c'[', "a level must be an array [price, quantity]" if size_is_quantity
-                  else "a level must be an array [price, size, ...]") != OK:
+        if expect(c, c'[', not_a_level) != OK:
             return E_SYNTAX
         status = scan_decimal(c, &s, &mantissa, &scale, &value)
         if status == NO_TOKEN:
@@ -150,8 +154,7 @@ cdef int scan_levels(Cursor* c, RawSide* side, bint size_is_quantity) except -1:
             return E_SYNTAX
         level.price_mantissa = mantissa
         level.price_scale = <int8_t>scale
-        if expect(c, c',', "a level needs a quantity after the price" if size_is_quantity
-                  else "a level needs a size after the price") != OK:
+        if expect(c, c',', no_size) != OK:
             return E_SYNTAX
         status = scan_decimal(c, &s, &mantissa, &scale, &value)
         if status == NO_TOKEN:
