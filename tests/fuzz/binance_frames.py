@@ -235,14 +235,7 @@ STRUCTURE_EDITS: list[tuple[bytes, bytes]] = [
 
 def _structure(frame: bytes, other: bytes, rng: random.Random) -> bytes:
     """Perturb a valid frame's meaning: keys renamed, duplicated, swapped; odd values."""
-    for _ in range(8):
-        old, new = rng.choice(STRUCTURE_EDITS)
-        if old in frame:
-            break
-    else:
-        return frame
-    i = rng.choice([m.start() for m in re.finditer(re.escape(old), frame)])
-    return frame[:i] + new + frame[i + len(old) :]
+    return okx.edit(frame, STRUCTURE_EDITS, rng)
 
 
 def _drop_key(frame: bytes, other: bytes, rng: random.Random) -> bytes:
@@ -253,7 +246,7 @@ def _drop_key(frame: bytes, other: bytes, rng: random.Random) -> bytes:
 
 
 # fmt: off
-MUTATIONS: list[Callable[[bytes, bytes, random.Random], bytes]] = [
+MUTATIONS: list[okx.Mutation] = [
     okx._truncate, okx._truncate, okx._bit_flip, okx._bit_flip, okx._byte_edit, okx._byte_edit,
     okx._odd_number, okx._odd_number, okx._odd_number, okx._odd_whitespace, okx._escape,
     okx._escape, okx._wrong_type, okx._wrong_type, okx._deep_nesting, _structure, _structure,
@@ -268,16 +261,11 @@ SOUP = [
 
 
 def mutate(frame: bytes, other: bytes, rng: random.Random) -> bytes:
-    out = frame
-    for _ in range(1 if rng.random() < 0.7 else rng.randint(2, 4)):
-        out = rng.choice(MUTATIONS)(out, other, rng)
-    return out
+    return okx.mutate_with(MUTATIONS, frame, other, rng)
 
 
 def random_frame(rng: random.Random) -> bytes:
-    if rng.random() < 0.5:
-        return rng.randbytes(rng.randrange(64))
-    return b"".join(rng.choice(SOUP) for _ in range(rng.randrange(40)))
+    return okx.soup_frame(SOUP, rng)
 
 
 # --------------------------------------------------------------------------------------------

@@ -215,11 +215,20 @@ INTERESTING_BYTES = [*b'",[]{}:\\-e.0 ', 0, 0x7F, 0x80, 0xFF, 0xC3]
 # fmt: on
 
 
+Mutation = Callable[[bytes, bytes, random.Random], bytes]
+
+
 def mutate(frame: bytes, other: bytes, rng: random.Random) -> bytes:
     """One or more random mutations of ``frame`` (``other`` is another frame to splice in)."""
+    return mutate_with(MUTATIONS, frame, other, rng)
+
+
+def mutate_with(mutations: list[Mutation], frame: bytes, other: bytes, rng: random.Random) -> bytes:
+    """One mutation from ``mutations`` (70 %), else two to four in a row: every venue's
+    generator mutates its frames this way, each with its own list."""
     out = frame
     for _ in range(1 if rng.random() < 0.7 else rng.randint(2, 4)):
-        out = rng.choice(MUTATIONS)(out, other, rng)
+        out = rng.choice(mutations)(out, other, rng)
     return out
 
 
@@ -348,13 +357,22 @@ STRUCTURE_EDITS: list[tuple[bytes, bytes]] = [
 
 def _structure(frame: bytes, other: bytes, rng: random.Random) -> bytes:
     """Perturb a valid frame's meaning: keys dropped, duplicated, renamed; odd values."""
+    return edit(frame, STRUCTURE_EDITS, rng, first_chance=0.5)
+
+
+def edit(
+    frame: bytes, edits: list[tuple[bytes, bytes]], rng: random.Random, first_chance: float = 0.0
+) -> bytes:
+    """Replace one occurrence of an ``(old, new)`` pair from ``edits`` whose ``old`` is in
+    ``frame`` (eight tries): the first occurrence with probability ``first_chance``, else a
+    random one. ``frame`` unchanged when no pair was found."""
     for _ in range(8):
-        old, new = rng.choice(STRUCTURE_EDITS)
+        old, new = rng.choice(edits)
         if old in frame:
             break
     else:
         return frame
-    if rng.random() < 0.5:
+    if first_chance and rng.random() < first_chance:
         return frame.replace(old, new, 1)
     i = rng.choice([m.start() for m in re.finditer(re.escape(old), frame)])
     return frame[:i] + new + frame[i + len(old) :]
@@ -371,7 +389,7 @@ def _splice(frame: bytes, other: bytes, rng: random.Random) -> bytes:
 
 
 # fmt: off
-MUTATIONS: list[Callable[[bytes, bytes, random.Random], bytes]] = [
+MUTATIONS: list[Mutation] = [
     _truncate, _truncate, _bit_flip, _bit_flip, _byte_edit, _byte_edit, _odd_number, _odd_number,
     _odd_number, _odd_whitespace, _escape, _escape, _wrong_type, _wrong_type, _deep_nesting,
     _structure, _structure, _structure, _drop_arg_channel, _splice,
@@ -388,9 +406,14 @@ SOUP = [
 
 
 def random_frame(rng: random.Random) -> bytes:
+    return soup_frame(SOUP, rng)
+
+
+def soup_frame(soup: list[bytes], rng: random.Random) -> bytes:
+    """Random bytes, or a random string of the venue's JSON tokens (``soup``)."""
     if rng.random() < 0.5:
         return rng.randbytes(rng.randrange(64))
-    return b"".join(rng.choice(SOUP) for _ in range(rng.randrange(40)))
+    return b"".join(rng.choice(soup) for _ in range(rng.randrange(40)))
 
 
 # --------------------------------------------------------------------------------------------
